@@ -1,0 +1,362 @@
+"""BaseNetwork: shared parameters, the training loop and its bookkeeping."""
+
+# License: BSD-3-Clause
+
+import copy
+import time
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from scipy import sparse
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state, gen_batches
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from skae._losses import LOSSES
+from skae._network import Network
+from skae._objective import Objective
+from skae._optimizers import SGD, Adam, minimize_lbfgs
+from skae._penalties import WeightDecay
+from skae.activations import ACTIVATIONS, Activation, get_activation
+
+
+class BaseNetwork(BaseEstimator):
+    """Base class of the skae estimators: everything but target, loss and penalties.
+
+    Subclasses define the layer sizes, the output activation, the loss, an
+    optional sparsity penalty and the validation score through small hooks;
+    the network, the objective, the solvers and the training loop are shared.
+    """
+
+    _parameter_constraints: dict = {
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "activation": [StrOptions(set(ACTIVATIONS) | {"logistic"}), Activation],
+        "solver": [StrOptions({"sgd", "adam", "lbfgs"})],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [
+            StrOptions({"auto", "full"}),
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "power_t": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "shuffle": ["boolean"],
+        "random_state": ["random_state"],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        "momentum": [Interval(Real, 0, 1, closed="both")],
+        "nesterovs_momentum": ["boolean"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "max_fun": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    # -- hooks for the estimators -------------------------------------------
+
+    def _layer_sizes(self, n_features, n_outputs):
+        """Widths of all layers, input first, output last."""
+        raise NotImplementedError
+
+    def _output_activation(self):
+        """Activation object of the output layer."""
+        raise NotImplementedError
+
+    def _loss_name(self):
+        """Key of the loss in ``LOSSES``."""
+        return "squared_error"
+
+    def _sparsity(self):
+        """``(KLSparsity, layer index)`` or None: the penalty on a hidden layer."""
+        return None
+
+    def _check_setup(self, T):
+        """Raise ValueError if the loss, activations or targets do not fit together (hook)."""
+
+    def _validation_score(self, X, T, sample_weight):
+        """Score of the current parameters on held-out data (higher is better)."""
+        raise NotImplementedError
+
+    # -- fitted attributes, all views of the one flat vector -----------------
+
+    @property
+    def coefs_(self):
+        """list of ndarray: ``coefs_[l]`` of shape (n_l, n_{l+1}), views of the parameters."""
+        return self._network.weights(self._theta)
+
+    @property
+    def intercepts_(self):
+        """list of ndarray: ``intercepts_[l]`` of shape (n_{l+1},), views of the parameters."""
+        return [b for _, b in self._network.unflatten(self._theta)]
+
+    # -- building blocks ------------------------------------------------------
+
+    def _build_objective(self):
+        """The objective of the current parameters (read at every fit call)."""
+        return Objective(
+            self._network,
+            LOSSES[self._loss_name()](),
+            WeightDecay(self.weight_decay),
+            *(self._sparsity() or (None, None)),
+        )
+
+    def _initialize(self, n_features, n_outputs, dtype):
+        """Build the network, draw parameters and reset the training record."""
+        self._random_state = check_random_state(self.random_state)
+        self._network = Network(
+            self._layer_sizes(n_features, n_outputs),
+            get_activation(self.activation),
+            self._output_activation(),
+        )
+        self._theta = self._network.initialize(self._random_state, dtype)
+        self._optimizer = None
+        self.n_outputs_ = n_outputs
+        self.n_iter_ = 0
+        self.t_ = 0
+        self.loss_ = None
+        self.loss_curve_ = []
+        self.best_loss_ = np.inf
+        self._no_improvement_count = 0
+        if self.early_stopping:
+            self.validation_scores_ = []
+            self.best_validation_score_ = -np.inf
+        else:
+            self.validation_scores_ = None
+            self.best_validation_score_ = None
+
+    def _make_optimizer(self):
+        """A solver from the current parameters, keeping any earlier solver's state."""
+        state = None if self._optimizer is None else self._optimizer.state
+        if self.solver == "adam":
+            return Adam(self.learning_rate_init, self.beta_1, self.beta_2, self.epsilon, state)
+        return SGD(
+            self.learning_rate_init,
+            self.learning_rate,
+            self.power_t,
+            self.momentum,
+            self.nesterovs_momentum,
+            state,
+        )
+
+    def _batch_size(self, n_samples):
+        """Resolve ``batch_size``: "auto" is min(200, n), "full" is n."""
+        if self.batch_size == "auto":
+            return min(200, n_samples)
+        if self.batch_size == "full":
+            return n_samples
+        if self.batch_size > n_samples:
+            warnings.warn(
+                f"Got batch_size={self.batch_size} > n_samples={n_samples}; "
+                "using the whole training set as one batch.",
+                UserWarning,
+            )
+        return min(self.batch_size, n_samples)
+
+    # -- the training loop ----------------------------------------------------
+
+    def _fit_network(self, X, T, sample_weight=None, incremental=False):
+        """Train on ``(X, T)``: the one training loop of every estimator.
+
+        ``incremental`` (partial_fit) trains one epoch and keeps the solver's
+        state. On any error the estimator is left as it was before the call.
+        """
+        fitted = hasattr(self, "_theta")
+        backup = copy.deepcopy(self.__dict__) if fitted else None
+        try:
+            self._train(X, T, sample_weight, incremental)
+        except BaseException:
+            if backup is not None:
+                self.__dict__.clear()
+                self.__dict__.update(backup)
+            raise
+        return self
+
+    def _train(self, X, T, sample_weight, incremental):
+        if sparse.issparse(X):
+            X = X.tocsr()  # row slicing for batches; never densified
+        if sample_weight is not None:
+            sample_weight = np.asarray(sample_weight, dtype=X.dtype)
+        self._check_setup(T)
+        reuse = hasattr(self, "_theta") and (incremental or self.warm_start)
+        if not reuse:
+            self._initialize(X.shape[1], T.shape[1], X.dtype)
+        if not incremental:
+            self._no_improvement_count = 0
+        objective = self._build_objective()
+
+        validation = None
+        if self.early_stopping and not incremental:
+            X, T, sample_weight, validation = self._split_validation(X, T, sample_weight)
+
+        if self.solver == "lbfgs":
+            self._train_lbfgs(objective, X, T, sample_weight, validation)
+        else:
+            self._train_stochastic(objective, X, T, sample_weight, validation, incremental)
+        self._after_fit(X)
+
+    def _after_fit(self, X):
+        """Set estimator-specific fitted attributes (hook)."""
+
+    def _split_validation(self, X, T, sample_weight):
+        """Hold out ``validation_fraction`` of the data for early stopping."""
+        arrays = [X, T] if sample_weight is None else [X, T, sample_weight]
+        parts = train_test_split(
+            *arrays,
+            test_size=self.validation_fraction,
+            random_state=self._random_state,
+        )
+        train, held_out = parts[0::2], parts[1::2]
+        if held_out[0].shape[0] < 2:
+            raise ValueError(
+                f"early_stopping holds out validation_fraction={self.validation_fraction}"
+                f" of {X.shape[0]} samples, which leaves fewer than 2 for validation;"
+                " use more samples or a larger validation_fraction."
+            )
+        w_train = train[2] if sample_weight is not None else None
+        w_val = held_out[2] if sample_weight is not None else None
+        return train[0], train[1], w_train, (held_out[0], held_out[1], w_val)
+
+    def _train_stochastic(self, objective, X, T, sample_weight, validation, incremental):
+        """Gradient descent or Adam over mini-batches, one epoch per iteration."""
+        self._optimizer = optimizer = self._make_optimizer()
+        n_samples = X.shape[0]
+        batch_size = self._batch_size(n_samples)
+        n_epochs = 1 if incremental else self.max_iter
+        theta = self._theta
+        for _ in range(n_epochs):
+            start = time.perf_counter()
+            last_finite = theta.copy()
+            epoch_loss = 0.0
+            for batch in self._batches(n_samples, batch_size, incremental):
+                w = None if sample_weight is None else sample_weight[batch]
+                loss, gradient = objective.loss_and_gradient(theta, X[batch], T[batch], w)
+                if not np.isfinite(loss):
+                    self._diverged(last_finite)
+                optimizer.step(theta, gradient)
+                epoch_loss += loss * self._batch_share(batch, n_samples, sample_weight)
+            if not np.isfinite(theta).all():
+                self._diverged(last_finite)
+            self.t_ += n_samples
+            optimizer.end_epoch(self.t_)
+            stop = self._end_iteration(epoch_loss, validation, start)
+            if incremental:
+                return
+            if stop and not optimizer.decay():
+                break
+            if stop:
+                self._no_improvement_count = 0
+        else:
+            self._warn_not_converged()
+        self._restore_best()
+
+    def _batches(self, n_samples, batch_size, incremental):
+        """Index arrays of the mini-batches of one epoch, shuffled if asked."""
+        if self.shuffle and batch_size < n_samples:
+            order = self._random_state.permutation(n_samples)
+            return [order[batch] for batch in gen_batches(n_samples, batch_size)]
+        return list(gen_batches(n_samples, batch_size))
+
+    @staticmethod
+    def _batch_share(batch, n_samples, sample_weight):
+        """Weight of one batch in the epoch's mean loss."""
+        if sample_weight is None:
+            n_batch = len(range(n_samples)[batch]) if isinstance(batch, slice) else len(batch)
+            return n_batch / n_samples
+        return float(sample_weight[batch].sum() / sample_weight.sum())
+
+    def _train_lbfgs(self, objective, X, T, sample_weight, validation):
+        """L-BFGS-B on the flat vector; ``_end_iteration`` decides when to stop."""
+        dtype = self._theta.dtype
+        state = {"start": time.perf_counter(), "converged": False}
+
+        def fun(theta):
+            # computed in the data's dtype; scipy works in float64
+            loss, gradient = objective.loss_and_gradient(
+                theta.astype(dtype, copy=False), X, T, sample_weight
+            )
+            return loss, gradient.astype(np.float64, copy=False)
+
+        def callback(intermediate_result):
+            theta = intermediate_result.x
+            if not (np.isfinite(intermediate_result.fun) and np.isfinite(theta).all()):
+                self._diverged(self._theta)
+            self._theta = theta.astype(dtype)
+            stop = self._end_iteration(intermediate_result.fun, validation, state["start"])
+            state["start"] = time.perf_counter()
+            if stop:
+                state["converged"] = True
+                raise StopIteration
+
+        result = minimize_lbfgs(
+            fun, self._theta.astype(np.float64), self.max_iter, self.max_fun, callback
+        )
+        if not (np.isfinite(result.fun) and np.isfinite(result.x).all()):
+            self._diverged(self._theta)
+        self._theta = result.x.astype(dtype)
+        if not state["converged"] and result.status == 1:  # max_iter or max_fun
+            self._warn_not_converged()
+        self._restore_best()
+
+    def _end_iteration(self, loss, validation, start):
+        """Record one epoch (L-BFGS iteration); return True when training should stop.
+
+        Training stops when ``loss`` (or, with a validation set, the
+        validation score) has not improved by at least ``tol`` for
+        ``n_iter_no_change`` consecutive iterations.
+        """
+        self.n_iter_ += 1
+        self.loss_ = float(loss)
+        self.loss_curve_.append(self.loss_)
+        message = f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}"
+        if validation is not None:
+            score = self._validation_score(*validation)
+            self.validation_scores_.append(score)
+            message += f", validation score = {score:.8f}"
+            improved = score > self.best_validation_score_ + self.tol
+            if score > self.best_validation_score_:
+                self.best_validation_score_ = score
+                self._best_theta = self._theta.copy()
+        else:
+            improved = self.loss_ < self.best_loss_ - self.tol
+        self.best_loss_ = min(self.best_loss_, self.loss_)
+        self._no_improvement_count = 0 if improved else self._no_improvement_count + 1
+        if self.verbose:
+            print(f"{message}, time = {time.perf_counter() - start:.4f} s")
+        return self._no_improvement_count >= self.n_iter_no_change
+
+    def _restore_best(self):
+        """With early stopping, keep the parameters of the best validation score."""
+        best = self.__dict__.pop("_best_theta", None)
+        if best is not None:
+            self._theta = best
+
+    def _diverged(self, last_finite):
+        """Keep the last finite parameters and raise a ValueError saying what to do."""
+        self._theta = last_finite
+        raise ValueError(
+            f"Training diverged at iteration {self.n_iter_ + 1}: the loss or the "
+            "parameters became non-finite. The parameters of the last finite "
+            "iteration are kept. Use a smaller learning_rate_init, or scale the "
+            "data (for example with StandardScaler)."
+        )
+
+    def _warn_not_converged(self):
+        what = "max_fun" if self.solver == "lbfgs" and self.max_fun < self.max_iter else "max_iter"
+        warnings.warn(
+            f"{type(self).__name__}: the {self.solver} solver reached "
+            f"{what} without converging; increase max_iter or tol.",
+            ConvergenceWarning,
+        )
+
+    def _forward(self, X, start=0, stop=None):
+        """Activations of layer ``stop`` (default: the output) for the input ``X``."""
+        activations, _ = self._network.forward(self._theta, X, start, stop)
+        return activations[-1]

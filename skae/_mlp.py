@@ -1,0 +1,317 @@
+"""MLPRegressorGD: a multi-layer perceptron regressor trained by backpropagation."""
+
+# License: BSD-3-Clause
+
+import numpy as np
+from sklearn.base import (
+    ClassNamePrefixFeaturesOutMixin,
+    RegressorMixin,
+    TransformerMixin,
+    _fit_context,
+)
+from sklearn.metrics import r2_score
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+from skae._base import BaseNetwork
+from skae.activations import Identity
+
+_DTYPES = (np.float64, np.float32)
+
+
+def _stochastic_solver(estimator):
+    """``partial_fit`` exists for "sgd" and "adam", as in scikit-learn."""
+    if estimator.solver == "lbfgs":
+        raise AttributeError(f"partial_fit is not available for solver={estimator.solver!r}")
+    return True
+
+
+class MLPRegressorGD(
+    ClassNamePrefixFeaturesOutMixin, RegressorMixin, TransformerMixin, BaseNetwork
+):
+    """Multi-layer perceptron regressor trained by backpropagation.
+
+    The hidden layers use ``activation``, the output layer is the identity,
+    and the loss is the squared error summed over outputs, averaged over
+    samples with ``sample_weight``, plus L2 weight decay:
+
+    .. math::
+
+        J(\\theta) = \\frac{1}{\\sum_i w_i} \\sum_i w_i \\|t_i - y_i\\|^2
+                    + \\lambda \\sum_l \\|W_l\\|_F^2
+
+    Parameter names follow :class:`sklearn.neural_network.MLPRegressor`, with
+    ``weight_decay`` (the lecture's lambda) in place of ``alpha``.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : array-like of int, default=(100,)
+        Width of each hidden layer.
+    activation : str or Activation, default="relu"
+        Activation of the hidden layers: a name in
+        :data:`skae.activations.ACTIVATIONS` (or ``"logistic"``), or an
+        activation object such as ``PReLU(alpha=0.1)``.
+    solver : {"adam", "sgd", "lbfgs"}, default="adam"
+        ``"sgd"`` is gradient descent with momentum; with ``momentum=0`` and
+        ``batch_size="full"``, ``1`` or ``k`` it is the lecture's Batch GD,
+        SGD or mini-batch SGD. ``"lbfgs"`` runs scipy's L-BFGS-B on all data.
+    weight_decay : float, default=1e-4
+        Strength ``lambda`` of the L2 penalty on the weights (not the biases).
+    batch_size : int, "auto" or "full", default="auto"
+        Samples per gradient step of "sgd" and "adam": "auto" is
+        ``min(200, n_samples)``, "full" the whole training set.
+    learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
+        Step-size schedule of "sgd".
+    learning_rate_init : float, default=0.001
+        Initial step size of "sgd" and "adam".
+    power_t : float, default=0.5
+        Exponent of the "invscaling" schedule.
+    max_iter : int, default=200
+        Maximum number of epochs ("sgd", "adam") or iterations ("lbfgs").
+    shuffle : bool, default=True
+        Shuffle the samples before each epoch.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the initial weights, the shuffling and the validation split.
+    tol : float, default=1e-4
+        Minimum improvement of the loss (or validation score) that counts.
+    verbose : bool, default=False
+        Print one line per epoch.
+    warm_start : bool, default=False
+        Continue from the previous fit's parameters.
+    momentum : float, default=0.9
+        Momentum of "sgd", in [0, 1].
+    nesterovs_momentum : bool, default=True
+        Use Nesterov's momentum with "sgd".
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the data and stop when the
+        validation R^2 stops improving, keeping the best parameters.
+    validation_fraction : float, default=0.1
+        Share of the data held out for early stopping.
+    beta_1 : float, default=0.9
+        Decay of Adam's first-moment estimate.
+    beta_2 : float, default=0.999
+        Decay of Adam's second-moment estimate.
+    epsilon : float, default=1e-8
+        Adam's numerical-stability constant.
+    n_iter_no_change : int, default=10
+        Number of epochs without an improvement of ``tol`` before stopping.
+    max_fun : int, default=15000
+        Maximum number of loss evaluations of "lbfgs".
+
+    Attributes
+    ----------
+    coefs_ : list of ndarray
+        ``coefs_[l]``, of shape (n_l, n_{l+1}), weights of layer ``l``; views of
+        one flat parameter vector.
+    intercepts_ : list of ndarray
+        ``intercepts_[l]``, of shape (n_{l+1},), biases of layer ``l``.
+    loss_ : float
+        Objective ``J`` at the last epoch.
+    loss_curve_ : list of float
+        ``J`` at each epoch (the mean over its mini-batches).
+    best_loss_ : float
+        Smallest value in ``loss_curve_``.
+    validation_scores_ : list of float or None
+        Validation R^2 at each epoch with ``early_stopping``, else None.
+    best_validation_score_ : float or None
+        Best of ``validation_scores_``.
+    n_iter_ : int
+        Number of epochs (iterations for "lbfgs") run.
+    t_ : int
+        Number of training samples seen by the stochastic solvers.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features seen during fit, when they are all strings.
+    n_outputs_ : int
+        Number of outputs.
+
+    See Also
+    --------
+    sklearn.neural_network.MLPRegressor : scikit-learn's own MLP regressor.
+    AutoEncoder : the same core trained to reconstruct its input.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_regression
+    >>> from skae import MLPRegressorGD
+    >>> X, y = make_regression(n_samples=200, n_features=5, noise=1, random_state=0)
+    >>> reg = MLPRegressorGD(hidden_layer_sizes=(20,), solver="lbfgs",
+    ...                      random_state=0).fit(X, y / 100)
+    >>> reg.score(X, y / 100) > 0.95
+    True
+    """
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        *,
+        activation="relu",
+        solver="adam",
+        weight_decay=1e-4,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+
+    def _layer_sizes(self, n_features, n_outputs):
+        return (n_features, *self.hidden_layer_sizes, n_outputs)
+
+    def _output_activation(self):
+        return Identity()
+
+    @property
+    def _n_features_out(self):
+        return self._network.layer_sizes[-2]
+
+    def _validation_score(self, X, T, sample_weight):
+        return r2_score(T, self._forward(X), sample_weight=sample_weight)
+
+    def _validate_training_data(self, X, y, sample_weight, reset):
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            accept_sparse=("csr", "csc"),
+            dtype=_DTYPES if reset else self._theta.dtype,
+            multi_output=True,
+            y_numeric=True,
+            reset=reset,
+        )
+        if reset:
+            self._y_ndim = y.ndim
+        y = y.reshape(y.shape[0], -1).astype(X.dtype, copy=False)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype)
+        return X, y, sample_weight
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the network to data ``X`` and targets ``y``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training inputs; CSR and CSC matrices are never densified.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights ``w_i`` of the samples in the loss; integer weights act as
+            repeated rows.
+
+        Returns
+        -------
+        self : MLPRegressorGD
+            The fitted estimator.
+        """
+        reset = not (self.warm_start and hasattr(self, "_theta"))
+        X, y, sample_weight = self._validate_training_data(X, y, sample_weight, reset)
+        return self._fit_network(X, y, sample_weight)
+
+    @available_if(_stochastic_solver)
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None):
+        """Train one epoch over ``(X, y)``, keeping the solver's state.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training inputs.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples.
+
+        Returns
+        -------
+        self : MLPRegressorGD
+            The updated estimator.
+        """
+        reset = not hasattr(self, "_theta")
+        X, y, sample_weight = self._validate_training_data(X, y, sample_weight, reset)
+        return self._fit_network(X, y, sample_weight, incremental=True)
+
+    def _validate_input(self, X):
+        check_is_fitted(self)
+        return validate_data(
+            self, X, accept_sparse=("csr", "csc"), dtype=self._theta.dtype, reset=False
+        )
+
+    def predict(self, X):
+        """Predict targets for ``X``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Inputs.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Predictions, 1-D when ``y`` was 1-D at fit.
+        """
+        Y = self._forward(self._validate_input(X))
+        return Y.ravel() if self._y_ndim == 1 else Y
+
+    def transform(self, X):
+        """Return the activations of the last hidden layer.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Inputs.
+
+        Returns
+        -------
+        H : ndarray of shape (n_samples, hidden_layer_sizes[-1])
+            Last hidden layer's activations (``X`` itself when there is no
+            hidden layer).
+        """
+        X = self._validate_input(X)
+        return self._forward(X, stop=self._network.n_layers - 1)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.target_tags.multi_output = True
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags

@@ -1,0 +1,177 @@
+"""Solvers on the flat parameter vector: gradient descent with momentum, Adam, L-BFGS."""
+
+# License: BSD-3-Clause
+
+import numpy as np
+from scipy.optimize import minimize
+
+
+class SGD:
+    """Gradient descent with optional (Nesterov) momentum and a learning-rate schedule.
+
+    With ``momentum=0`` one :meth:`step` is the lecture's averaged update
+    ``theta <- theta - eta * grad``; which samples the gradient averages over
+    (all, one, a mini-batch) makes it Batch GD, SGD or mini-batch SGD.
+
+    Parameters
+    ----------
+    learning_rate_init : float
+        Initial step size ``eta``.
+    schedule : {"constant", "invscaling", "adaptive"}, default="constant"
+        ``"invscaling"`` sets ``eta = learning_rate_init / (t + 1) ** power_t``
+        after each epoch, ``t`` the number of samples seen; ``"adaptive"``
+        lets the training loop divide ``eta`` by 5 through :meth:`decay`.
+    power_t : float, default=0.5
+        Exponent of ``"invscaling"``.
+    momentum : float, default=0.9
+        Momentum ``mu`` of the velocity ``v <- mu v - eta grad``.
+    nesterov : bool, default=True
+        Take the Nesterov step ``theta <- theta + mu v - eta grad`` instead of
+        ``theta <- theta + v``.
+    state : dict, default=None
+        Velocity carried over from an earlier optimizer.
+    """
+
+    def __init__(
+        self,
+        learning_rate_init,
+        schedule="constant",
+        power_t=0.5,
+        momentum=0.9,
+        nesterov=True,
+        state=None,
+    ):
+        self.learning_rate_init = learning_rate_init
+        self.schedule = schedule
+        self.power_t = power_t
+        self.momentum = momentum
+        self.nesterov = nesterov
+        self.state = dict(state or {"velocity": None, "learning_rate": learning_rate_init})
+        if schedule == "constant":
+            self.state["learning_rate"] = learning_rate_init
+
+    @property
+    def learning_rate(self):
+        """Current step size ``eta``."""
+        return self.state["learning_rate"]
+
+    def step(self, theta, gradient):
+        """Update ``theta`` in place with one gradient step."""
+        eta = self.learning_rate
+        if self.momentum == 0:
+            theta -= eta * gradient
+            return
+        velocity = self.state["velocity"]
+        if velocity is None:
+            velocity = self.state["velocity"] = np.zeros_like(theta)
+        velocity *= self.momentum
+        velocity -= eta * gradient
+        if self.nesterov:
+            theta += self.momentum * velocity - eta * gradient
+        else:
+            theta += velocity
+
+    def end_epoch(self, samples_seen):
+        """Apply the ``"invscaling"`` schedule after an epoch."""
+        if self.schedule == "invscaling":
+            self.state["learning_rate"] = (
+                self.learning_rate_init / (samples_seen + 1) ** self.power_t
+            )
+
+    def decay(self):
+        """Divide the step size by 5 (``"adaptive"``); False once it is below 1e-6."""
+        if self.schedule != "adaptive" or self.learning_rate <= 1e-6:
+            return False
+        self.state["learning_rate"] = self.learning_rate / 5
+        return True
+
+
+class Adam:
+    """Adam (Kingma and Ba, 2015) with bias-corrected moment estimates.
+
+    Parameters
+    ----------
+    learning_rate_init : float
+        Step size ``eta``.
+    beta_1, beta_2 : float
+        Decay rates of the first and second moment estimates.
+    epsilon : float
+        Added to the root of the second moment for stability.
+    state : dict, default=None
+        Moments and step count carried over from an earlier optimizer.
+    """
+
+    def __init__(self, learning_rate_init, beta_1=0.9, beta_2=0.999, epsilon=1e-8, state=None):
+        self.learning_rate_init = learning_rate_init
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.state = dict(state or {"m": None, "v": None, "t": 0})
+
+    @property
+    def learning_rate(self):
+        """Step size ``eta`` (Adam adapts per parameter, not through a schedule)."""
+        return self.learning_rate_init
+
+    def step(self, theta, gradient):
+        """Update ``theta`` in place with one Adam step."""
+        state = self.state
+        if state["m"] is None:
+            state["m"] = np.zeros_like(theta)
+            state["v"] = np.zeros_like(theta)
+        state["t"] += 1
+        m, v, t = state["m"], state["v"], state["t"]
+        m *= self.beta_1
+        m += (1 - self.beta_1) * gradient
+        v *= self.beta_2
+        v += (1 - self.beta_2) * np.square(gradient)
+        eta = (
+            self.learning_rate_init
+            * np.sqrt(1 - self.beta_2**t)
+            / (1 - self.beta_1**t)
+        )
+        theta -= float(eta) * m / (np.sqrt(v) + self.epsilon)
+
+    def end_epoch(self, samples_seen):
+        """Adam has no schedule; nothing to do."""
+
+    def decay(self):
+        """Adam has no adaptive schedule: always False."""
+        return False
+
+
+def minimize_lbfgs(fun, theta0, max_iter, max_fun, callback):
+    """Minimise ``fun`` with scipy's L-BFGS-B on the flat vector.
+
+    scipy's own stopping tests are switched off (``ftol=0``) or reduced to an
+    exact stationary point (``gtol``), so that the caller's ``callback``
+    decides convergence by raising ``StopIteration``, as for the other solvers.
+
+    Parameters
+    ----------
+    fun : callable
+        ``fun(theta) -> (loss, gradient)``, both in float64.
+    theta0 : ndarray of shape (n_params,)
+        Starting point, float64.
+    max_iter, max_fun : int
+        Caps on iterations and on evaluations of ``fun``.
+    callback : callable
+        Called as ``callback(intermediate_result)`` after each iteration.
+
+    Returns
+    -------
+    result : scipy.optimize.OptimizeResult
+    """
+    return minimize(
+        fun,
+        theta0,
+        jac=True,
+        method="L-BFGS-B",
+        callback=callback,
+        options={
+            "maxiter": max_iter,
+            "maxfun": max_fun,
+            "ftol": 0.0,
+            "gtol": 1e-12,
+        },
+    )

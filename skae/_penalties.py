@@ -1,0 +1,59 @@
+"""Penalties of the objective: L2 weight decay and KL sparsity."""
+
+# License: BSD-3-Clause
+
+import numpy as np
+
+
+class WeightDecay:
+    """``lambda * sum_l ||W_l||_F^2`` over the weights, never the biases.
+
+    Lecture: regularised autoencoder, ``J_{AE+wd}``. It does not scale with the
+    number of samples or the batch size.
+    """
+
+    def __init__(self, strength):
+        self.strength = strength
+
+    def value(self, weights):
+        """Penalty of a list of weight matrices."""
+        return self.strength * sum(np.vdot(W, W) for W in weights)
+
+    def add_gradient(self, weights, weight_grads):
+        """Add ``2 lambda W`` to each weight gradient, in place."""
+        for W, dW in zip(weights, weight_grads):
+            dW += (2 * self.strength) * W
+
+
+class KLSparsity:
+    """``beta * sum_j KL(rho || rho_hat_j)`` on the mean activations of one layer.
+
+    Lecture: sparse autoencoder, ``J_{AE+sp}``, with
+    ``KL(rho || rho_hat) = rho log(rho / rho_hat) + (1 - rho) log((1 - rho) / (1 - rho_hat))``.
+
+    ``rho_hat`` is clipped to ``[eps, 1 - eps]``, ``eps`` the machine epsilon of
+    its dtype, so that units saturated at exactly 0 or 1 give a large but finite
+    value and gradient.
+    """
+
+    def __init__(self, target, strength):
+        self.target = target
+        self.strength = strength
+
+    def _clip(self, rho_hat):
+        eps = np.finfo(rho_hat.dtype).eps
+        return np.clip(rho_hat, eps, 1 - eps)
+
+    def value(self, rho_hat):
+        """Penalty for the mean activations ``rho_hat`` of shape ``(n_units,)``."""
+        rho, rho_hat = self.target, self._clip(rho_hat)
+        kl = rho * np.log(rho / rho_hat) + (1 - rho) * np.log((1 - rho) / (1 - rho_hat))
+        return self.strength * kl.sum()
+
+    def gradient(self, rho_hat):
+        """``d/d rho_hat_j = beta (-rho / rho_hat_j + (1 - rho) / (1 - rho_hat_j))``.
+
+        This is the term the lecture adds to the code layer's delta.
+        """
+        rho, rho_hat = self.target, self._clip(rho_hat)
+        return self.strength * (-rho / rho_hat + (1 - rho) / (1 - rho_hat))

@@ -1,0 +1,28 @@
+"""scikit-learn's estimator checks on default and non-default configurations."""
+
+# License: BSD-3-Clause
+
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skae import AutoEncoder, MLPRegressorGD, SparseAutoEncoder
+
+ESTIMATORS = [
+    # defaults, as users get them
+    MLPRegressorGD(),
+    AutoEncoder(),
+    SparseAutoEncoder(),
+    # the lecture's Batch GD
+    MLPRegressorGD(solver="sgd", momentum=0.0, batch_size="full", random_state=0),
+    AutoEncoder(solver="sgd", momentum=0.0, batch_size="full", random_state=0),
+    # Adam on small mini-batches (autoencoders: with sample weights, mini-batches
+    # of repeated rows differ from weighted ones, see test_mlp.py)
+    SparseAutoEncoder(n_components=3, solver="adam", batch_size=8, random_state=0),
+    # deep networks with tanh
+    AutoEncoder(hidden_layer_sizes=(8,), activation="tanh", random_state=0),
+    MLPRegressorGD(hidden_layer_sizes=(16, 8), activation="tanh", solver="lbfgs"),
+]
+
+
+@parametrize_with_checks(ESTIMATORS)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
