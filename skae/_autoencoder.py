@@ -272,7 +272,9 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNetwork
         self : AutoEncoder
             The fitted estimator.
         """
-        X = self._validate_input(X, reset=not (self.warm_start and hasattr(self, "_theta")))
+        X = self._validate_input(
+            X, reset=not (self.warm_start and hasattr(self, "_theta"))
+        )
         return self._fit_network(X, X)
 
     @available_if(_stochastic_solver)
@@ -515,7 +517,8 @@ class SparseAutoEncoder(AutoEncoder):
         low, high = get_activation(self.activation).output_range
         if self.sparsity_weight > 0 and (low < 0 or high > 1):
             allowed = sorted(
-                name for name, cls in ACTIVATIONS.items()
+                name
+                for name, cls in ACTIVATIONS.items()
                 if 0 <= cls().output_range[0] and cls().output_range[1] <= 1
             )
             raise ValueError(

@@ -32,7 +32,10 @@ class BaseNetwork(BaseEstimator):
     """
 
     _parameter_constraints: dict = {
-        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "hidden_layer_sizes": [
+            "array-like",
+            Interval(Integral, 1, None, closed="left"),
+        ],
         "activation": [StrOptions(set(ACTIVATIONS) | {"logistic"}), Activation],
         "solver": [StrOptions({"sgd", "adam", "lbfgs"})],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
@@ -136,7 +139,9 @@ class BaseNetwork(BaseEstimator):
         """A solver from the current parameters, keeping any earlier solver's state."""
         state = None if self._optimizer is None else self._optimizer.state
         if self.solver == "adam":
-            return Adam(self.learning_rate_init, self.beta_1, self.beta_2, self.epsilon, state)
+            return Adam(
+                self.learning_rate_init, self.beta_1, self.beta_2, self.epsilon, state
+            )
         return SGD(
             self.learning_rate_init,
             self.learning_rate,
@@ -194,12 +199,16 @@ class BaseNetwork(BaseEstimator):
 
         validation = None
         if self.early_stopping and not incremental:
-            X, T, sample_weight, validation = self._split_validation(X, T, sample_weight)
+            X, T, sample_weight, validation = self._split_validation(
+                X, T, sample_weight
+            )
 
         if self.solver == "lbfgs":
             self._train_lbfgs(objective, X, T, sample_weight, validation)
         else:
-            self._train_stochastic(objective, X, T, sample_weight, validation, incremental)
+            self._train_stochastic(
+                objective, X, T, sample_weight, validation, incremental
+            )
         self._after_fit(X)
 
     def _after_fit(self, X):
@@ -224,7 +233,9 @@ class BaseNetwork(BaseEstimator):
         w_val = held_out[2] if sample_weight is not None else None
         return train[0], train[1], w_train, (held_out[0], held_out[1], w_val)
 
-    def _train_stochastic(self, objective, X, T, sample_weight, validation, incremental):
+    def _train_stochastic(
+        self, objective, X, T, sample_weight, validation, incremental
+    ):
         """Gradient descent or Adam over mini-batches, one epoch per iteration."""
         self._optimizer = optimizer = self._make_optimizer()
         n_samples = X.shape[0]
@@ -237,7 +248,9 @@ class BaseNetwork(BaseEstimator):
             epoch_loss = 0.0
             for batch in self._batches(n_samples, batch_size, incremental):
                 w = None if sample_weight is None else sample_weight[batch]
-                loss, gradient = objective.loss_and_gradient(theta, X[batch], T[batch], w)
+                loss, gradient = objective.loss_and_gradient(
+                    theta, X[batch], T[batch], w
+                )
                 if not np.isfinite(loss):
                     self._diverged(last_finite)
                 optimizer.step(theta, gradient)
@@ -268,7 +281,9 @@ class BaseNetwork(BaseEstimator):
     def _batch_share(batch, n_samples, sample_weight):
         """Weight of one batch in the epoch's mean loss."""
         if sample_weight is None:
-            n_batch = len(range(n_samples)[batch]) if isinstance(batch, slice) else len(batch)
+            n_batch = (
+                len(range(n_samples)[batch]) if isinstance(batch, slice) else len(batch)
+            )
             return n_batch / n_samples
         return float(sample_weight[batch].sum() / sample_weight.sum())
 
@@ -289,7 +304,9 @@ class BaseNetwork(BaseEstimator):
             if not (np.isfinite(intermediate_result.fun) and np.isfinite(theta).all()):
                 self._diverged(self._theta)
             self._theta = theta.astype(dtype)
-            stop = self._end_iteration(intermediate_result.fun, validation, state["start"])
+            stop = self._end_iteration(
+                intermediate_result.fun, validation, state["start"]
+            )
             state["start"] = time.perf_counter()
             if stop:
                 state["converged"] = True
@@ -349,7 +366,11 @@ class BaseNetwork(BaseEstimator):
         )
 
     def _warn_not_converged(self):
-        what = "max_fun" if self.solver == "lbfgs" and self.max_fun < self.max_iter else "max_iter"
+        what = (
+            "max_fun"
+            if self.solver == "lbfgs" and self.max_fun < self.max_iter
+            else "max_iter"
+        )
         warnings.warn(
             f"{type(self).__name__}: the {self.solver} solver reached "
             f"{what} without converging; increase max_iter or tol.",

@@ -11,7 +11,11 @@ from sklearn.base import (
 )
 from sklearn.metrics import r2_score
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    validate_data,
+)
 
 from skae._base import BaseNetwork
 from skae.activations import Identity
@@ -22,7 +26,9 @@ _DTYPES = (np.float64, np.float32)
 def _stochastic_solver(estimator):
     """``partial_fit`` exists for "sgd" and "adam", as in scikit-learn."""
     if estimator.solver == "lbfgs":
-        raise AttributeError(f"partial_fit is not available for solver={estimator.solver!r}")
+        raise AttributeError(
+            f"partial_fit is not available for solver={estimator.solver!r}"
+        )
     return True
 
 

@@ -35,7 +35,9 @@ class Network:
         self._offsets = []
         start = 0
         for n_in, n_out in zip(self.layer_sizes[:-1], self.layer_sizes[1:]):
-            self._offsets.append((start, start + n_in * n_out, start + (n_in + 1) * n_out))
+            self._offsets.append(
+                (start, start + n_in * n_out, start + (n_in + 1) * n_out)
+            )
             start += (n_in + 1) * n_out
         self.n_params = start
 
@@ -105,7 +107,9 @@ class Network:
             activations.append(self.activation(layer).forward(logits))
         return activations, logits
 
-    def backward(self, theta, activations, output_delta, gradient, activation_grads=None):
+    def backward(
+        self, theta, activations, output_delta, gradient, activation_grads=None
+    ):
         """Backpropagate ``output_delta`` and write the gradient into ``gradient``.
 
         Parameters

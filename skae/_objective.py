@@ -81,10 +81,14 @@ class Objective:
             rho_hat = share[:, 0] @ code
             loss += self.sparsity.value(rho_hat)
             # d rho_hat_j / d h_ij = share_i
-            activation_grads[self.sparse_layer] = share * self.sparsity.gradient(rho_hat)
+            activation_grads[self.sparse_layer] = share * self.sparsity.gradient(
+                rho_hat
+            )
 
         gradient = np.empty_like(theta)
-        self.network.backward(theta, activations, output_delta, gradient, activation_grads)
+        self.network.backward(
+            theta, activations, output_delta, gradient, activation_grads
+        )
 
         weights = self.network.weights(theta)
         loss += self.weight_decay.value(weights)

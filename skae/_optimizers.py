@@ -2,8 +2,12 @@
 
 # License: BSD-3-Clause
 
+import os
+
 import numpy as np
+import scipy
 from scipy.optimize import minimize
+from threadpoolctl import ThreadpoolController
 
 
 class SGD:
@@ -46,7 +50,9 @@ class SGD:
         self.power_t = power_t
         self.momentum = momentum
         self.nesterov = nesterov
-        self.state = dict(state or {"velocity": None, "learning_rate": learning_rate_init})
+        self.state = dict(
+            state or {"velocity": None, "learning_rate": learning_rate_init}
+        )
         if schedule == "constant":
             self.state["learning_rate"] = learning_rate_init
 
@@ -101,7 +107,9 @@ class Adam:
         Moments and step count carried over from an earlier optimizer.
     """
 
-    def __init__(self, learning_rate_init, beta_1=0.9, beta_2=0.999, epsilon=1e-8, state=None):
+    def __init__(
+        self, learning_rate_init, beta_1=0.9, beta_2=0.999, epsilon=1e-8, state=None
+    ):
         self.learning_rate_init = learning_rate_init
         self.beta_1 = beta_1
         self.beta_2 = beta_2
@@ -126,9 +134,7 @@ class Adam:
         v *= self.beta_2
         v += (1 - self.beta_2) * np.square(gradient)
         eta = (
-            self.learning_rate_init
-            * np.sqrt(1 - self.beta_2**t)
-            / (1 - self.beta_1**t)
+            self.learning_rate_init * np.sqrt(1 - self.beta_2**t) / (1 - self.beta_1**t)
         )
         theta -= float(eta) * m / (np.sqrt(v) + self.epsilon)
 
@@ -162,16 +168,28 @@ def minimize_lbfgs(fun, theta0, max_iter, max_fun, callback):
     -------
     result : scipy.optimize.OptimizeResult
     """
-    return minimize(
-        fun,
-        theta0,
-        jac=True,
-        method="L-BFGS-B",
-        callback=callback,
-        options={
-            "maxiter": max_iter,
-            "maxfun": max_fun,
-            "ftol": 0.0,
-            "gtol": 1e-12,
-        },
-    )
+    # scipy's wheels bring their own OpenBLAS pool beside NumPy's; on few cores
+    # its idle threads spin against NumPy's and slow every evaluation of fun
+    # several times over, so scipy's pool runs single-threaded meanwhile.
+    with _scipy_blas().limit(limits=1):
+        return minimize(
+            fun,
+            theta0,
+            jac=True,
+            method="L-BFGS-B",
+            callback=callback,
+            options={
+                "maxiter": max_iter,
+                "maxfun": max_fun,
+                "ftol": 0.0,
+                "gtol": 1e-12,
+            },
+        )
+
+
+def _scipy_blas():
+    """Thread pools of the BLAS bundled in scipy's own folder (none if shared)."""
+    controller = ThreadpoolController()
+    scipy_dir = os.path.dirname(scipy.__file__)  # also prefixes ".../scipy.libs"
+    paths = [info["filepath"] for info in controller.info()]
+    return controller.select(filepath=[p for p in paths if p.startswith(scipy_dir)])
