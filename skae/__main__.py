@@ -63,9 +63,8 @@ def main():
         f"(target rho = {sae.sparsity_target})"
     )
     print("Logistic regression accuracy on the test set:")
-    print(
-        f"  on the codes:      {accuracy(sae.transform(X_train), sae.transform(X_test)):.4f}"
-    )
+    codes_accuracy = accuracy(sae.transform(X_train), sae.transform(X_test))
+    print(f"  on the codes:      {codes_accuracy:.4f}")
     print(f"  on the raw pixels: {accuracy(X_train, X_test):.4f}")
 
 

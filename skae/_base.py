@@ -82,7 +82,7 @@ class BaseNetwork(BaseEstimator):
         return None
 
     def _check_setup(self, T):
-        """Raise ValueError if the loss, activations or targets do not fit together (hook)."""
+        """Raise ValueError if loss, activations and targets do not fit (hook)."""
 
     def _validation_score(self, X, T, sample_weight):
         """Score of the current parameters on held-out data (higher is better)."""
@@ -92,12 +92,12 @@ class BaseNetwork(BaseEstimator):
 
     @property
     def coefs_(self):
-        """list of ndarray: ``coefs_[l]`` of shape (n_l, n_{l+1}), views of the parameters."""
+        """list of ndarray: weights ``coefs_[l]`` of shape (n_l, n_{l+1}), views."""
         return self._network.weights(self._theta)
 
     @property
     def intercepts_(self):
-        """list of ndarray: ``intercepts_[l]`` of shape (n_{l+1},), views of the parameters."""
+        """list of ndarray: biases ``intercepts_[l]`` of shape (n_{l+1},), views."""
         return [b for _, b in self._network.unflatten(self._theta)]
 
     # -- building blocks ------------------------------------------------------
@@ -225,7 +225,8 @@ class BaseNetwork(BaseEstimator):
         train, held_out = parts[0::2], parts[1::2]
         if held_out[0].shape[0] < 2:
             raise ValueError(
-                f"early_stopping holds out validation_fraction={self.validation_fraction}"
+                "early_stopping holds out "
+                f"validation_fraction={self.validation_fraction}"
                 f" of {X.shape[0]} samples, which leaves fewer than 2 for validation;"
                 " use more samples or a larger validation_fraction."
             )

@@ -1,4 +1,4 @@
-"""Layered network on one flat parameter vector: shapes, initialisation, forward, backward."""
+"""A layered network on one flat parameter vector: init, forward, backward."""
 
 # License: BSD-3-Clause
 

@@ -1,4 +1,4 @@
-"""Solvers on the flat parameter vector: gradient descent with momentum, Adam, L-BFGS."""
+"""Solvers on the flat parameter vector: gradient descent, Adam, L-BFGS."""
 
 # License: BSD-3-Clause
 
@@ -45,16 +45,17 @@ class SGD:
         nesterov=True,
         state=None,
     ):
-        self.learning_rate_init = learning_rate_init
+        # Python floats keep float32 arithmetic in float32
+        self.learning_rate_init = float(learning_rate_init)
         self.schedule = schedule
-        self.power_t = power_t
-        self.momentum = momentum
+        self.power_t = float(power_t)
+        self.momentum = float(momentum)
         self.nesterov = nesterov
         self.state = dict(
-            state or {"velocity": None, "learning_rate": learning_rate_init}
+            state or {"velocity": None, "learning_rate": self.learning_rate_init}
         )
         if schedule == "constant":
-            self.state["learning_rate"] = learning_rate_init
+            self.state["learning_rate"] = self.learning_rate_init
 
     @property
     def learning_rate(self):
@@ -110,10 +111,10 @@ class Adam:
     def __init__(
         self, learning_rate_init, beta_1=0.9, beta_2=0.999, epsilon=1e-8, state=None
     ):
-        self.learning_rate_init = learning_rate_init
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
+        self.learning_rate_init = float(learning_rate_init)
+        self.beta_1 = float(beta_1)
+        self.beta_2 = float(beta_2)
+        self.epsilon = float(epsilon)
         self.state = dict(state or {"m": None, "v": None, "t": 0})
 
     @property

@@ -13,7 +13,8 @@ class WeightDecay:
     """
 
     def __init__(self, strength):
-        self.strength = strength
+        # Python floats keep float32 arithmetic in float32
+        self.strength = float(strength)
 
     def value(self, weights):
         """Penalty of a list of weight matrices."""
@@ -29,7 +30,8 @@ class KLSparsity:
     """``beta * sum_j KL(rho || rho_hat_j)`` on the mean activations of one layer.
 
     Lecture: sparse autoencoder, ``J_{AE+sp}``, with
-    ``KL(rho || rho_hat) = rho log(rho / rho_hat) + (1 - rho) log((1 - rho) / (1 - rho_hat))``.
+    ``KL(rho || rho_hat) = rho log(rho / rho_hat)
+    + (1 - rho) log((1 - rho) / (1 - rho_hat))``.
 
     ``rho_hat`` is clipped to ``[eps, 1 - eps]``, ``eps`` the machine epsilon of
     its dtype, so that units saturated at exactly 0 or 1 give a large but finite
@@ -37,8 +39,8 @@ class KLSparsity:
     """
 
     def __init__(self, target, strength):
-        self.target = target
-        self.strength = strength
+        self.target = float(target)
+        self.strength = float(strength)
 
     def _clip(self, rho_hat):
         eps = np.finfo(rho_hat.dtype).eps

@@ -69,9 +69,21 @@ class Activation:
         """
         raise NotImplementedError
 
-    def get_params(self):
-        """Return the activation's parameters as a dict (empty for most)."""
+    def get_params(self, deep=True):
+        """Return the activation's parameters as a dict (empty for most).
+
+        Together with :meth:`set_params` this follows scikit-learn's protocol,
+        so an estimator's ``activation__alpha`` can be grid-searched.
+        """
         return {}
+
+    def set_params(self, **params):
+        """Set the activation's parameters; returns ``self``."""
+        for key, value in params.items():
+            if key not in self.get_params():
+                raise ValueError(f"{self!r} has no parameter {key!r}.")
+            setattr(self, key, value)
+        return self
 
     def __eq__(self, other):
         return type(self) is type(other) and self.get_params() == other.get_params()
@@ -187,14 +199,15 @@ class PReLU(Activation):
         self.alpha = alpha
 
     def forward(self, z):
-        return np.where(z >= 0, z, self.alpha * z)
+        # a Python float keeps the array's dtype; a NumPy float64 would promote
+        return np.where(z >= 0, z, float(self.alpha) * z)
 
     def derivative(self, a):
         """``1`` where ``a > 0``, else ``alpha``; ``a`` has the sign of ``z``."""
         one = np.ones_like(a)
-        return np.where(a > 0, one, self.alpha * one)
+        return np.where(a > 0, one, float(self.alpha) * one)
 
-    def get_params(self):
+    def get_params(self, deep=True):
         return {"alpha": self.alpha}
 
 
@@ -219,13 +232,13 @@ class ELU(Activation):
 
     def forward(self, z):
         # expm1 of min(z, 0) never overflows and keeps precision near 0
-        return np.where(z >= 0, z, self.alpha * np.expm1(np.minimum(z, 0)))
+        return np.where(z >= 0, z, float(self.alpha) * np.expm1(np.minimum(z, 0)))
 
     def derivative(self, a):
         """``1`` where ``a >= 0``, else ``f + alpha = alpha exp z``."""
-        return np.where(a >= 0, np.ones_like(a), a + self.alpha)
+        return np.where(a >= 0, np.ones_like(a), a + float(self.alpha))
 
-    def get_params(self):
+    def get_params(self, deep=True):
         return {"alpha": self.alpha}
 
 

@@ -18,7 +18,11 @@ def rng():
 def regression_data():
     """A small standardised regression problem with two outputs."""
     X, y = make_regression(
-        n_samples=120, n_features=6, n_informative=4, n_targets=2, noise=0.1,
+        n_samples=120,
+        n_features=6,
+        n_informative=4,
+        n_targets=2,
+        noise=0.1,
         random_state=0,
     )
     return X / X.std(axis=0), y / y.std(axis=0)

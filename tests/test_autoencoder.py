@@ -1,0 +1,200 @@
+"""AutoEncoder and SparseAutoEncoder: codes, reconstructions, losses, sparsity."""
+
+# License: BSD-3-Clause
+
+import tracemalloc
+
+import numpy as np
+import pytest
+from scipy import sparse
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import MinMaxScaler
+
+from skae import AutoEncoder, SparseAutoEncoder
+
+
+@pytest.fixture
+def low_rank(rng):
+    """200 points on a 3-dimensional subspace of R^10, centred in [0, 1]."""
+    X = rng.normal(size=(200, 3)) @ rng.normal(size=(3, 10))
+    return 0.5 + 0.1 * X / np.abs(X).max()
+
+
+def test_reconstructs_low_rank_data(low_rank):
+    ae = AutoEncoder(
+        n_components=3, weight_decay=0.0, max_iter=500, tol=0.0, random_state=0
+    )
+    with pytest.warns(Warning):  # tol=0 spends the whole budget
+        ae.fit(low_rank)
+    reconstruction = ae.inverse_transform(ae.transform(low_rank))
+    error = ((reconstruction - low_rank) ** 2).sum(axis=1).mean()
+    variance = ((low_rank - low_rank.mean(axis=0)) ** 2).sum(axis=1).mean()
+    assert error < 0.01 * variance
+
+
+def test_score_is_minus_the_mean_reconstruction_loss(digits01):
+    for ae in [
+        AutoEncoder(n_components=8, max_iter=20, random_state=0),
+        AutoEncoder(
+            n_components=8, out_activation="sigmoid", max_iter=20, random_state=0
+        ),
+    ]:
+        with pytest.warns(Warning):
+            ae.fit(digits01)
+        Y = ae.inverse_transform(ae.transform(digits01))
+        if ae.out_activation == "identity":
+            losses = ((digits01 - Y) ** 2).sum(axis=1)
+        else:
+            losses = -(digits01 * np.log(Y) + (1 - digits01) * np.log(1 - Y)).sum(1)
+        np.testing.assert_allclose(ae.score_samples(digits01), -losses, rtol=1e-10)
+        assert ae.score(digits01) == pytest.approx(-losses.mean(), rel=1e-10)
+
+
+@pytest.mark.parametrize(
+    "out_activation, loss, expected",
+    [
+        ("identity", "auto", "squared_error"),
+        ("sigmoid", "auto", "cross_entropy"),
+        ("sigmoid", "squared_error", "squared_error"),
+    ],
+)
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_loss_choice(out_activation, loss, expected, digits01):
+    ae = AutoEncoder(
+        n_components=8,
+        out_activation=out_activation,
+        loss=loss,
+        max_iter=10,
+        random_state=0,
+    ).fit(digits01)
+    Y = ae.inverse_transform(ae.transform(digits01))
+    squared = ((digits01 - Y) ** 2).sum(axis=1)
+    if expected == "squared_error":
+        np.testing.assert_allclose(-ae.score_samples(digits01), squared, rtol=1e-10)
+    else:
+        assert np.all(-ae.score_samples(digits01) > squared)
+
+
+def test_cross_entropy_needs_the_sigmoid_output(digits01):
+    ae = AutoEncoder(out_activation="identity", loss="cross_entropy")
+    with pytest.raises(ValueError, match="sigmoid"):
+        ae.fit(digits01)
+
+
+def test_cross_entropy_needs_data_in_unit_interval(digits01):
+    ae = AutoEncoder(out_activation="sigmoid")
+    with pytest.raises(ValueError, match=r"\[-1, 1\].*MinMaxScaler"):
+        ae.fit(2 * digits01 - 1)
+
+
+def test_sparsity_needs_a_unit_range_code_activation(digits01):
+    with pytest.raises(ValueError, match="Allowed activations: sigmoid"):
+        SparseAutoEncoder(activation="tanh").fit(digits01)
+    # without the penalty any activation will do
+    SparseAutoEncoder(activation="tanh", sparsity_weight=0.0, max_iter=5).fit(digits01)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_sparse_autoencoder_reaches_its_target_activation(digits01):
+    rho = 0.05
+    sae = SparseAutoEncoder(
+        n_components=30,
+        sparsity_target=rho,
+        sparsity_weight=3.0,
+        max_iter=300,
+        random_state=0,
+    ).fit(digits01)
+    np.testing.assert_allclose(
+        sae.mean_activation_, sae.transform(digits01).mean(axis=0), rtol=1e-12
+    )
+    assert abs(sae.mean_activation_.mean() - rho) < 0.5 * rho
+    plain = AutoEncoder(n_components=30, max_iter=300, random_state=0).fit(digits01)
+    assert plain.transform(digits01).mean() > 2 * rho
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_zero_sparsity_weight_is_the_plain_autoencoder(digits01):
+    params = dict(n_components=6, max_iter=15, random_state=0)
+    sae = SparseAutoEncoder(sparsity_weight=0.0, **params).fit(digits01)
+    ae = AutoEncoder(**params).fit(digits01)
+    assert sae.loss_curve_ == ae.loss_curve_
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_deep_autoencoder_mirrors_its_encoder(digits01):
+    ae = AutoEncoder(
+        n_components=4,
+        hidden_layer_sizes=(20, 10),
+        activation="tanh",
+        max_iter=10,
+        random_state=0,
+    ).fit(digits01)
+    shapes = [W.shape for W in ae.coefs_]
+    assert shapes == [(64, 20), (20, 10), (10, 4), (4, 10), (10, 20), (20, 64)]
+    assert ae.transform(digits01).shape == (300, 4)
+    assert ae.inverse_transform(np.zeros((2, 4))).shape == (2, 64)
+    with pytest.raises(ValueError, match="n_components=4"):
+        ae.inverse_transform(np.zeros((2, 5)))
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_feature_names_and_pandas_output(digits01):
+    pd = pytest.importorskip("pandas")
+    sae = SparseAutoEncoder(n_components=3, max_iter=5, random_state=0)
+    sae.set_output(transform="pandas")
+    codes = sae.fit_transform(pd.DataFrame(digits01[:, :5], columns=list("abcde")))
+    assert list(codes.columns) == [f"sparseautoencoder{i}" for i in range(3)]
+    assert list(sae.feature_names_in_) == list("abcde")
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_grid_search_over_beta_rho_lambda_in_a_pipeline(digits01):
+    from sklearn.datasets import load_digits
+
+    y = load_digits().target[:300]
+    pipe = Pipeline(
+        [
+            ("scale", MinMaxScaler()),
+            ("sae", SparseAutoEncoder(n_components=16, max_iter=20, random_state=0)),
+            ("clf", LogisticRegression(max_iter=500)),
+        ]
+    )
+    grid = GridSearchCV(
+        pipe,
+        {
+            "sae__sparsity_weight": [0.1, 3.0],
+            "sae__sparsity_target": [0.05, 0.2],
+            "sae__weight_decay": [1e-4, 1e-2],
+        },
+        cv=2,
+    )
+    grid.fit(digits01, y)
+    assert len(grid.cv_results_["params"]) == 8
+    assert grid.best_score_ > 0.5
+
+
+def test_sparse_input_is_never_densified_whole():
+    n_samples, n_features = 20_000, 1_000
+    X = sparse.random(
+        n_samples,
+        n_features,
+        density=0.002,
+        format="csr",
+        random_state=0,
+        dtype=np.float64,
+    )
+    dense_bytes = n_samples * n_features * 8  # 160 MB
+    ae = AutoEncoder(
+        n_components=5, solver="adam", batch_size=100, max_iter=1, random_state=0
+    )
+    tracemalloc.start()
+    try:
+        with pytest.warns(Warning):
+            ae.fit(X)
+        ae.transform(X)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 0.1 * dense_bytes

@@ -1,0 +1,136 @@
+"""MLPRegressorGD: regression quality, outputs, sample weights and parameters."""
+
+# License: BSD-3-Clause
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.datasets import make_friedman1
+from sklearn.model_selection import train_test_split
+from sklearn.neural_network import MLPRegressor
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils._param_validation import InvalidParameterError
+
+from skae import MLPRegressorGD
+from skae.activations import PReLU
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd", "lbfgs"])
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_same_quality_as_scikit_learn(solver):
+    X, y = make_friedman1(n_samples=600, noise=0.5, random_state=0)
+    y = (y - y.mean()) / y.std()
+    X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
+    scaler = StandardScaler().fit(X_train)
+    X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
+    ours, theirs = [], []
+    for seed in range(2):  # both depend on the initial weights: average two
+        params = dict(
+            hidden_layer_sizes=(32,), solver=solver, max_iter=300, random_state=seed
+        )
+        ours.append(
+            MLPRegressorGD(**params).fit(X_train, y_train).score(X_test, y_test)
+        )
+        theirs.append(
+            MLPRegressor(**params).fit(X_train, y_train).score(X_test, y_test)
+        )
+    assert np.mean(ours) > np.mean(theirs) - 0.02
+    assert min(ours) > 0.75
+
+
+def test_prediction_shapes_follow_y(regression_data):
+    X, Y = regression_data
+    reg = MLPRegressorGD(hidden_layer_sizes=(5,), solver="lbfgs", random_state=0)
+    assert reg.fit(X, Y).predict(X).shape == (X.shape[0], 2)
+    assert reg.n_outputs_ == 2
+    assert reg.fit(X, Y[:, 0]).predict(X).shape == (X.shape[0],)
+    assert reg.fit(X, Y[:, :1]).predict(X).shape == (X.shape[0], 1)
+    assert reg.n_outputs_ == 1
+
+
+def test_transform_is_the_last_hidden_layer(regression_data):
+    X, y = regression_data
+    reg = MLPRegressorGD(
+        hidden_layer_sizes=(7, 3), activation="relu", solver="lbfgs", random_state=0
+    ).fit(X, y)
+    H = reg.transform(X)
+    assert H.shape == (X.shape[0], 3)
+    assert H.min() >= 0
+    # the output layer applied to the codes gives the predictions
+    np.testing.assert_allclose(
+        H @ reg.coefs_[-1] + reg.intercepts_[-1], reg.predict(X), rtol=1e-12
+    )
+    names = reg.get_feature_names_out()
+    assert list(names) == ["mlpregressorgd0", "mlpregressorgd1", "mlpregressorgd2"]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        dict(solver="lbfgs"),
+        dict(solver="sgd", batch_size="full"),
+        dict(solver="adam", batch_size="full"),
+    ],
+)
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_integer_weights_equal_repeated_rows_on_full_batches(params, rng):
+    X = rng.normal(size=(30, 4))
+    y = X[:, 0] - 2 * X[:, 1] + 0.1 * rng.normal(size=30)
+    weights = rng.integers(0, 4, size=30)
+    est = MLPRegressorGD(
+        hidden_layer_sizes=(6,), max_iter=20, shuffle=False, random_state=0, **params
+    )
+    weighted = clone(est).fit(X, y, sample_weight=weights)
+    repeated = clone(est).fit(np.repeat(X, weights, axis=0), np.repeat(y, weights))
+    np.testing.assert_allclose(
+        weighted.predict(X), repeated.predict(X), rtol=1e-6, atol=1e-8
+    )
+    np.testing.assert_allclose(weighted.loss_curve_, repeated.loss_curve_, rtol=1e-8)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_larger_weight_decay_gives_smaller_weights(regression_data):
+    X, y = regression_data
+    norms = []
+    for weight_decay in [0.0, 1e-2, 1e-1]:
+        reg = MLPRegressorGD(
+            hidden_layer_sizes=(10,),
+            solver="lbfgs",
+            weight_decay=weight_decay,
+            random_state=0,
+        ).fit(X, y)
+        norms.append(sum((W**2).sum() for W in reg.coefs_))
+    assert norms[0] > norms[1] > norms[2]
+
+
+def test_activation_object_is_used_and_cloned(regression_data):
+    X, y = regression_data
+    reg = MLPRegressorGD(
+        hidden_layer_sizes=(5,),
+        activation=PReLU(alpha=0.1),
+        solver="lbfgs",
+        random_state=0,
+    ).fit(X, y)
+    H = reg.transform(X)
+    Z = X @ reg.coefs_[0] + reg.intercepts_[0]
+    np.testing.assert_allclose(H, np.where(Z >= 0, Z, 0.1 * Z), rtol=1e-12)
+    copy = clone(reg)
+    assert copy.activation == PReLU(alpha=0.1)
+    assert copy.activation is not reg.activation
+
+
+def test_unknown_activation_lists_the_known_names(regression_data):
+    X, y = regression_data
+    with pytest.raises(InvalidParameterError, match="softplus") as info:
+        MLPRegressorGD(activation="swish").fit(X, y)
+    assert "activation" in str(info.value)
+
+
+def test_linear_network_without_hidden_layers(rng):
+    X = rng.normal(size=(50, 3))
+    y = X @ np.array([1.0, -2.0, 0.5]) + 3.0
+    reg = MLPRegressorGD(
+        hidden_layer_sizes=(), solver="lbfgs", weight_decay=0.0, tol=0.0, random_state=0
+    ).fit(X, y)
+    np.testing.assert_allclose(reg.coefs_[0].ravel(), [1.0, -2.0, 0.5], atol=1e-4)
+    np.testing.assert_allclose(reg.intercepts_[0], [3.0], atol=1e-4)

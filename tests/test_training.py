@@ -1,0 +1,318 @@
+"""The shared training loop: training methods, stopping, warm start, partial_fit."""
+
+# License: BSD-3-Clause
+
+import pickle
+
+import numpy as np
+import pytest
+from scipy import sparse
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import r2_score
+
+import skae._base
+from skae import AutoEncoder, MLPRegressorGD, SparseAutoEncoder
+
+SOLVERS = ["sgd", "adam", "lbfgs"]
+
+# the lecture's three training methods, as SPEC.md sets them
+TRAINING_METHODS = {
+    "batch_gd": dict(solver="sgd", momentum=0.0, batch_size="full"),
+    "sgd": dict(solver="sgd", momentum=0.0, batch_size=1),
+    "mini_batch_sgd": dict(solver="sgd", batch_size=16),
+}
+
+
+def _estimators(**params):
+    """One of each estimator, small, with the given parameters."""
+    return [
+        MLPRegressorGD(hidden_layer_sizes=(8,), **params),
+        AutoEncoder(n_components=4, **params),
+        SparseAutoEncoder(n_components=4, **params),
+    ]
+
+
+def _fit(estimator, X, y):
+    if isinstance(estimator, MLPRegressorGD):
+        return estimator.fit(X, y)
+    return estimator.fit(X)
+
+
+@pytest.mark.parametrize("method", sorted(TRAINING_METHODS))
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_training_methods_drive_the_objective_down(method, regression_data):
+    X, y = regression_data
+    # one step per epoch for Batch GD: a larger step and more epochs
+    rate, epochs = (0.1, 100) if method == "batch_gd" else (0.01, 30)
+    params = dict(TRAINING_METHODS[method], learning_rate_init=rate, random_state=0)
+    for estimator in _estimators(max_iter=epochs, **params):
+        _fit(estimator, X, y)
+        curve = estimator.loss_curve_
+        assert len(curve) == estimator.n_iter_
+        assert curve[-1] < 0.8 * curve[0], type(estimator).__name__
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_batch_gd_loss_curve_is_monotone(regression_data):
+    X, y = regression_data
+    params = dict(TRAINING_METHODS["batch_gd"], learning_rate_init=0.01, tol=0.0)
+    for estimator in _estimators(max_iter=100, random_state=0, **params):
+        _fit(estimator, X, y)
+        assert np.all(np.diff(estimator.loss_curve_) <= 0), type(estimator).__name__
+
+
+def test_batch_gd_reports_the_objective_before_each_step(regression_data):
+    # one epoch of Batch GD is one step, and loss_ is J at the starting point:
+    # a second estimator warm-started from the first reports J after that step
+    X, y = regression_data
+    reg = MLPRegressorGD(
+        hidden_layer_sizes=(5,),
+        solver="sgd",
+        momentum=0.0,
+        batch_size="full",
+        max_iter=1,
+        warm_start=True,
+        random_state=0,
+    )
+    with pytest.warns(ConvergenceWarning):
+        reg.fit(X, y)
+    before = reg.loss_
+    residual = ((reg.predict(X) - y) ** 2).sum(axis=1).mean()
+    penalty = reg.weight_decay * sum((W**2).sum() for W in reg.coefs_)
+    with pytest.warns(ConvergenceWarning):
+        reg.fit(X, y)
+    assert reg.loss_ == pytest.approx(residual + penalty, rel=1e-10)
+    assert reg.loss_ < before
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_stops_after_n_iter_no_change_without_improvement(solver, regression_data):
+    X, y = regression_data
+    # with a huge tol only the first iteration counts as an improvement
+    for estimator in _estimators(
+        solver=solver, tol=1e6, n_iter_no_change=3, random_state=0
+    ):
+        _fit(estimator, X, y)
+        assert estimator.n_iter_ == 4, type(estimator).__name__
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_convergence_warning_when_max_iter_runs_out(solver, regression_data):
+    X, y = regression_data
+    for estimator in _estimators(solver=solver, tol=0.0, max_iter=3, random_state=0):
+        with pytest.warns(ConvergenceWarning, match="max_iter"):
+            _fit(estimator, X, y)
+        assert estimator.n_iter_ == 3
+
+
+def test_adaptive_learning_rate_decays_before_stopping(regression_data):
+    X, y = regression_data
+    reg = MLPRegressorGD(
+        hidden_layer_sizes=(5,),
+        solver="sgd",
+        learning_rate="adaptive",
+        tol=1e6,
+        n_iter_no_change=2,
+        random_state=0,
+    )
+    reg.fit(X, y)
+    # every n_iter_no_change epochs the rate is divided by 5, from 1e-3 until it
+    # is no longer above 1e-6: 1e-3 / 5**5 = 3.2e-7, so five decays, then stop
+    assert reg.n_iter_ == 1 + 2 * 5 + 2
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_dtype_is_preserved(solver, dtype, regression_data):
+    X, y = regression_data
+    X = X.astype(dtype)
+    for estimator in _estimators(solver=solver, max_iter=5, random_state=0):
+        _fit(estimator, X, y)
+        assert all(W.dtype == dtype for W in estimator.coefs_)
+        assert all(b.dtype == dtype for b in estimator.intercepts_)
+        assert estimator.transform(X).dtype == dtype
+        if isinstance(estimator, MLPRegressorGD):
+            assert estimator.predict(X).dtype == dtype
+        else:
+            assert estimator.inverse_transform(estimator.transform(X)).dtype == dtype
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_same_random_state_gives_identical_parameters(solver, regression_data):
+    X, y = regression_data
+    params = dict(solver=solver, max_iter=10, early_stopping=solver != "lbfgs")
+    for first, second in zip(
+        _estimators(random_state=7, **params), _estimators(random_state=7, **params)
+    ):
+        _fit(first, X, y)
+        _fit(second, X, y)
+        for W1, W2 in zip(
+            first.coefs_ + first.intercepts_, second.coefs_ + second.intercepts_
+        ):
+            assert np.array_equal(W1, W2)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_pickle_round_trip_gives_identical_outputs(regression_data):
+    X, y = regression_data
+    for estimator in _estimators(solver="adam", max_iter=5, random_state=0):
+        _fit(estimator, X, y)
+        restored = pickle.loads(pickle.dumps(estimator))
+        assert np.array_equal(restored.transform(X), estimator.transform(X))
+        if isinstance(estimator, MLPRegressorGD):
+            assert np.array_equal(restored.predict(X), estimator.predict(X))
+        else:
+            assert restored.score(X) == estimator.score(X)
+        # the fitted attributes are still views of one parameter vector
+        restored.coefs_[0][0, 0] += 1.0
+        assert restored.coefs_[0][0, 0] == estimator.coefs_[0][0, 0] + 1.0
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+@pytest.mark.parametrize("fmt", ["csr", "csc"])
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_sparse_input_gives_the_dense_model(solver, fmt, rng):
+    X = rng.uniform(size=(60, 8)) * (rng.uniform(size=(60, 8)) < 0.3)
+    y = X @ rng.normal(size=8)
+    X_sparse = sparse.csr_matrix(X).asformat(fmt)
+    params = dict(solver=solver, max_iter=10, random_state=0)
+    for dense_est, sparse_est in zip(_estimators(**params), _estimators(**params)):
+        _fit(dense_est, X, y)
+        _fit(sparse_est, X_sparse, y)
+        for W1, W2 in zip(dense_est.coefs_, sparse_est.coefs_):
+            np.testing.assert_allclose(W1, W2, rtol=1e-6, atol=1e-9)
+        np.testing.assert_allclose(
+            dense_est.transform(X),
+            sparse_est.transform(X_sparse),
+            rtol=1e-6,
+            atol=1e-9,
+        )
+
+
+def test_warm_start_continues_the_previous_fit(regression_data):
+    X, y = regression_data
+    reg = MLPRegressorGD(
+        hidden_layer_sizes=(8,),
+        max_iter=20,
+        tol=0.0,
+        learning_rate_init=0.01,
+        warm_start=True,
+        random_state=0,
+    )
+    with pytest.warns(ConvergenceWarning):
+        reg.fit(X, y)
+    first_curve = list(reg.loss_curve_)
+    with pytest.warns(ConvergenceWarning):
+        reg.fit(X, y)
+    assert reg.loss_curve_[:20] == first_curve
+    assert len(reg.loss_curve_) == 40
+    assert reg.n_iter_ == 40
+    # the second fit starts where the first ended, far below the first start
+    assert first_curve[-1] < 0.5 * first_curve[0]
+    assert reg.loss_curve_[20] < 1.01 * first_curve[-1]
+
+
+def test_partial_fit_keeps_solver_state_and_reads_parameters(regression_data):
+    X, y = regression_data
+    reg = MLPRegressorGD(
+        hidden_layer_sizes=(8,),
+        solver="sgd",
+        momentum=0.9,
+        learning_rate_init=0.01,
+        random_state=0,
+    )
+    reg.partial_fit(X, y)
+    reg.partial_fit(X, y)
+    assert reg.n_iter_ == 2
+    assert reg.t_ == 2 * X.shape[0]
+    # a negligible learning rate: the parameters still move, by the velocity
+    # the solver kept from the earlier calls
+    reg.set_params(learning_rate_init=1e-12)
+    before = np.concatenate([W.ravel() for W in reg.coefs_])
+    reg.partial_fit(X, y)
+    after = np.concatenate([W.ravel() for W in reg.coefs_])
+    assert np.abs(after - before).max() > 1e-6
+
+    # without momentum, the same negligible rate leaves them (almost) still
+    plain = MLPRegressorGD(
+        hidden_layer_sizes=(8,),
+        solver="sgd",
+        momentum=0.0,
+        learning_rate_init=0.01,
+        random_state=0,
+    )
+    plain.partial_fit(X, y)
+    plain.set_params(learning_rate_init=1e-12)
+    before = np.concatenate([W.ravel() for W in plain.coefs_])
+    plain.partial_fit(X, y)
+    after = np.concatenate([W.ravel() for W in plain.coefs_])
+    assert np.abs(after - before).max() < 1e-9
+
+
+def test_partial_fit_only_for_stochastic_solvers():
+    assert not hasattr(MLPRegressorGD(solver="lbfgs"), "partial_fit")
+    assert not hasattr(AutoEncoder(), "partial_fit")  # lbfgs by default
+    assert hasattr(AutoEncoder(solver="adam"), "partial_fit")
+    assert hasattr(SparseAutoEncoder(solver="sgd"), "partial_fit")
+
+
+def test_partial_fit_trains_an_autoencoder_batch_by_batch(digits01):
+    ae = AutoEncoder(
+        n_components=16, solver="adam", learning_rate_init=0.01, random_state=0
+    )
+    scores = []
+    for _ in range(5):
+        for chunk in np.array_split(digits01, 3):
+            ae.partial_fit(chunk)
+        scores.append(ae.score(digits01))
+    assert scores[-1] > scores[0]
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_early_stopping_keeps_the_best_parameters(solver, regression_data, monkeypatch):
+    X, y = regression_data
+    n_val = 20
+
+    def last_rows_held_out(*arrays, test_size, random_state):
+        parts = []
+        for array in arrays:
+            parts += [array[:-n_val], array[-n_val:]]
+        return parts
+
+    monkeypatch.setattr(skae._base, "train_test_split", last_rows_held_out)
+    reg = MLPRegressorGD(
+        hidden_layer_sizes=(30,),
+        solver=solver,
+        early_stopping=True,
+        learning_rate_init=0.05,
+        n_iter_no_change=5,
+        max_iter=300,
+        random_state=0,
+    )
+    reg.fit(X, y)
+    scores = reg.validation_scores_
+    assert len(scores) == reg.n_iter_
+    assert reg.best_validation_score_ == max(scores)
+    assert reg.n_iter_ < reg.max_iter  # it stopped early
+    # the kept parameters are those that scored best on the held-out rows
+    held_out = r2_score(y[-n_val:], reg.predict(X[-n_val:]))
+    assert held_out == pytest.approx(reg.best_validation_score_, rel=1e-12)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_verbose_prints_one_line_per_epoch(regression_data, capsys):
+    X, y = regression_data
+    MLPRegressorGD(
+        hidden_layer_sizes=(4,),
+        max_iter=3,
+        tol=0.0,
+        verbose=True,
+        early_stopping=True,
+        random_state=0,
+    ).fit(X, y)
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 3
+    assert lines[0].startswith("Iteration 1, loss = ")
+    assert "validation score = " in lines[0] and "time = " in lines[0]
