@@ -120,8 +120,8 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNetwork
 
     See Also
     --------
-    SparseAutoEncoder : adds the KL sparsity penalty on the code.
-    sklearn.decomposition.PCA : the linear counterpart.
+    SparseAutoEncoder : Adds the KL sparsity penalty on the code.
+    sklearn.decomposition.PCA : The linear counterpart.
 
     Examples
     --------
@@ -343,7 +343,7 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNetwork
         return objective.sample_losses(self._theta, X, X)
 
     def score_samples(self, X):
-        """Minus the reconstruction loss of each sample, ``-L(x_i, g(f(x_i)))``.
+        """Return minus the reconstruction loss of each sample, ``-L(x_i, g(f(x_i)))``.
 
         Parameters
         ----------
@@ -358,7 +358,7 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNetwork
         return -self._sample_losses(self._validate_input(X))
 
     def score(self, X, y=None):
-        """Minus the mean reconstruction loss, ``-(1/N) sum_i L(x_i, g(f(x_i)))``.
+        """Return minus the mean reconstruction loss, ``-(1/N) sum_i L(x_i, y_i)``.
 
         The penalties are left out, so scores compare across ``weight_decay``
         and the sparsity parameters.
@@ -405,26 +405,101 @@ class SparseAutoEncoder(AutoEncoder):
     Parameters
     ----------
     n_components : int, default=10
-        Width ``m`` of the code.
+        Width ``m`` of the code returned by :meth:`transform`.
     sparsity_target : float, default=0.05
         Target mean activation ``rho`` of each code unit, in (0, 1).
     sparsity_weight : float, default=1.0
-        Weight ``beta`` of the KL penalty, >= 0. The code activation must
-        then take values in [0, 1] (``"sigmoid"``).
-    **other parameters
-        As :class:`AutoEncoder`.
+        Weight ``beta`` of the KL penalty, >= 0. When it is positive the code
+        activation must take values in [0, 1] (``"sigmoid"``).
+    hidden_layer_sizes : array-like of int, default=()
+        Widths of extra encoder layers before the code; the decoder mirrors
+        them in reverse order.
+    activation : str or Activation, default="sigmoid"
+        Activation ``s_f`` of the encoder and decoder hidden layers.
+    out_activation : {"identity", "sigmoid"}, default="identity"
+        Decoder output activation ``s_g``.
+    loss : {"auto", "squared_error", "cross_entropy"}, default="auto"
+        Reconstruction loss ``L``: "auto" takes the squared error
+        ``||x - y||^2`` for an identity output and the cross-entropy
+        ``-sum_k [x_k log y_k + (1 - x_k) log(1 - y_k)]`` for a sigmoid
+        output. The cross-entropy needs the sigmoid output and data in [0, 1].
+    solver : {"lbfgs", "sgd", "adam"}, default="lbfgs"
+        Optimiser; see :class:`MLPRegressorGD`.
+    weight_decay : float, default=1e-4
+        Strength ``lambda`` of the L2 penalty on the weights.
+    batch_size : int, "auto" or "full", default="auto"
+        Samples per step of "sgd" and "adam".
+    learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
+        Step-size schedule of "sgd".
+    learning_rate_init : float, default=0.001
+        Initial step size of "sgd" and "adam".
+    power_t : float, default=0.5
+        Exponent of the "invscaling" schedule.
+    max_iter : int, default=200
+        Maximum number of epochs or L-BFGS iterations.
+    shuffle : bool, default=True
+        Shuffle the samples before each epoch.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the initial weights, the shuffling and the validation split.
+    tol : float, default=1e-4
+        Minimum improvement of the loss (or validation score) that counts.
+    verbose : bool, default=False
+        Print one line per epoch.
+    warm_start : bool, default=False
+        Continue from the previous fit's parameters.
+    momentum : float, default=0.9
+        Momentum of "sgd".
+    nesterovs_momentum : bool, default=True
+        Use Nesterov's momentum with "sgd".
+    early_stopping : bool, default=False
+        Stop when the score on a held-out ``validation_fraction`` stops
+        improving, keeping the best parameters.
+    validation_fraction : float, default=0.1
+        Share of the data held out for early stopping.
+    beta_1 : float, default=0.9
+        Decay of Adam's first-moment estimate.
+    beta_2 : float, default=0.999
+        Decay of Adam's second-moment estimate.
+    epsilon : float, default=1e-8
+        Adam's numerical-stability constant.
+    n_iter_no_change : int, default=10
+        Number of iterations without an improvement of ``tol`` before stopping.
+    max_fun : int, default=15000
+        Maximum number of loss evaluations of "lbfgs".
 
     Attributes
     ----------
+    coefs_ : list of ndarray
+        Weights of each layer, encoder first; views of one parameter vector.
+    intercepts_ : list of ndarray
+        Biases of each layer (the lecture's ``p`` and ``q``).
+    loss_ : float
+        Objective ``J`` at the last iteration.
+    loss_curve_ : list of float
+        ``J`` at each iteration.
+    best_loss_ : float
+        Smallest value in ``loss_curve_``.
+    validation_scores_ : list of float or None
+        Validation score at each iteration with ``early_stopping``.
+    best_validation_score_ : float or None
+        Best of ``validation_scores_``.
+    n_iter_ : int
+        Number of epochs or L-BFGS iterations run.
+    t_ : int
+        Number of training samples seen by the stochastic solvers.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features seen during fit, when they are all strings.
+    n_outputs_ : int
+        Number of outputs, equal to ``n_features_in_``.
     mean_activation_ : ndarray of shape (n_components,)
         Mean code activation ``rho_hat`` over the training data after fit
         (over the last batch after :meth:`partial_fit`).
-    **other attributes
-        As :class:`AutoEncoder`.
 
     See Also
     --------
-    AutoEncoder : the same network without the sparsity penalty.
+    AutoEncoder : The same network without the sparsity penalty.
 
     Examples
     --------

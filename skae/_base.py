@@ -239,39 +239,51 @@ class BaseNetwork(BaseEstimator):
     ):
         """Gradient descent or Adam over mini-batches, one epoch per iteration."""
         self._optimizer = optimizer = self._make_optimizer()
-        n_samples = X.shape[0]
-        batch_size = self._batch_size(n_samples)
-        n_epochs = 1 if incremental else self.max_iter
+        batch_size = self._batch_size(X.shape[0])
         theta = self._theta
-        for _ in range(n_epochs):
-            start = time.perf_counter()
-            last_finite = theta.copy()
-            epoch_loss = 0.0
-            for batch in self._batches(n_samples, batch_size, incremental):
-                w = None if sample_weight is None else sample_weight[batch]
-                loss, gradient = objective.loss_and_gradient(
-                    theta, X[batch], T[batch], w
+        last_finite = theta.copy()
+        converged = False
+        try:
+            for _ in range(1 if incremental else self.max_iter):
+                start = time.perf_counter()
+                last_finite = theta.copy()
+                loss = self._run_epoch(
+                    objective, optimizer, X, T, sample_weight, batch_size, last_finite
                 )
-                if not np.isfinite(loss):
-                    self._diverged(last_finite)
-                optimizer.step(theta, gradient)
-                epoch_loss += loss * self._batch_share(batch, n_samples, sample_weight)
-            if not np.isfinite(theta).all():
-                self._diverged(last_finite)
-            self.t_ += n_samples
-            optimizer.end_epoch(self.t_)
-            stop = self._end_iteration(epoch_loss, validation, start)
-            if incremental:
-                return
-            if stop and not optimizer.decay():
-                break
-            if stop:
-                self._no_improvement_count = 0
+                stop = self._end_iteration(loss, validation, start)
+                if stop and not optimizer.decay():
+                    converged = True
+                    break
+                if stop:
+                    self._no_improvement_count = 0
+        except KeyboardInterrupt:
+            self._interrupted(last_finite)
         else:
-            self._warn_not_converged()
+            if not (converged or incremental):
+                self._warn_not_converged()
         self._restore_best()
 
-    def _batches(self, n_samples, batch_size, incremental):
+    def _run_epoch(
+        self, objective, optimizer, X, T, sample_weight, batch_size, last_finite
+    ):
+        """One pass over the data, a solver step per batch; returns the mean J."""
+        theta = self._theta
+        n_samples = X.shape[0]
+        epoch_loss = 0.0
+        for batch in self._batches(n_samples, batch_size):
+            w = None if sample_weight is None else sample_weight[batch]
+            loss, gradient = objective.loss_and_gradient(theta, X[batch], T[batch], w)
+            if not np.isfinite(loss):
+                self._diverged(last_finite)
+            optimizer.step(theta, gradient)
+            epoch_loss += loss * self._batch_share(batch, n_samples, sample_weight)
+        if not np.isfinite(theta).all():
+            self._diverged(last_finite)
+        self.t_ += n_samples
+        optimizer.end_epoch(self.t_)
+        return epoch_loss
+
+    def _batches(self, n_samples, batch_size):
         """Index arrays of the mini-batches of one epoch, shuffled if asked."""
         if self.shuffle and batch_size < n_samples:
             order = self._random_state.permutation(n_samples)
@@ -313,9 +325,19 @@ class BaseNetwork(BaseEstimator):
                 state["converged"] = True
                 raise StopIteration
 
-        result = minimize_lbfgs(
-            fun, self._theta.astype(np.float64), self.max_iter, self.max_fun, callback
-        )
+        try:
+            result = minimize_lbfgs(
+                fun,
+                self._theta.astype(np.float64),
+                self.max_iter,
+                self.max_fun,
+                callback,
+            )
+        except KeyboardInterrupt:
+            # self._theta holds the last iterate the callback saw, all finite
+            self._interrupted(self._theta)
+            self._restore_best()
+            return
         if not (np.isfinite(result.fun) and np.isfinite(result.x).all()):
             self._diverged(self._theta)
         self._theta = result.x.astype(dtype)
@@ -364,6 +386,17 @@ class BaseNetwork(BaseEstimator):
             "parameters became non-finite. The parameters of the last finite "
             "iteration are kept. Use a smaller learning_rate_init, or scale the "
             "data (for example with StandardScaler)."
+        )
+
+    def _interrupted(self, last_finite):
+        """Ctrl-C: keep the last finite parameters and say so."""
+        if not np.isfinite(self._theta).all():
+            self._theta = last_finite
+        kept = "best" if self.early_stopping else "last finite"
+        warnings.warn(
+            f"Training interrupted by KeyboardInterrupt after {self.n_iter_} "
+            f"iterations; the estimator keeps the {kept} parameters.",
+            UserWarning,
         )
 
     def _warn_not_converged(self):

@@ -134,8 +134,8 @@ class MLPRegressorGD(
 
     See Also
     --------
-    sklearn.neural_network.MLPRegressor : scikit-learn's own MLP regressor.
-    AutoEncoder : the same core trained to reconstruct its input.
+    sklearn.neural_network.MLPRegressor : Scikit-learn's own MLP regressor.
+    AutoEncoder : The same core trained to reconstruct its input.
 
     Examples
     --------
@@ -241,8 +241,11 @@ class MLPRegressorGD(
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Targets.
         sample_weight : array-like of shape (n_samples,), default=None
-            Weights ``w_i`` of the samples in the loss; integer weights act as
-            repeated rows.
+            Weights ``w_i`` of the samples in the loss. On full-batch training
+            ("lbfgs", or ``batch_size`` at least ``n_samples``) integer weights
+            act exactly as repeated rows; on mini-batches each batch weights
+            its own samples, and the batches of weighted and of repeated data
+            differ.
 
         Returns
         -------

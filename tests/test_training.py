@@ -11,6 +11,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import r2_score
 
 import skae._base
+import skae._objective
 from skae import AutoEncoder, MLPRegressorGD, SparseAutoEncoder
 
 SOLVERS = ["sgd", "adam", "lbfgs"]
@@ -316,3 +317,29 @@ def test_verbose_prints_one_line_per_epoch(regression_data, capsys):
     assert len(lines) == 3
     assert lines[0].startswith("Iteration 1, loss = ")
     assert "validation score = " in lines[0] and "time = " in lines[0]
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_keyboard_interrupt_keeps_a_usable_model(solver, regression_data, monkeypatch):
+    X, y = regression_data
+    evaluate = skae._objective.Objective.loss_and_gradient
+    calls = {"n": 0}
+
+    def interrupted_after_some_steps(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 25:
+            raise KeyboardInterrupt
+        return evaluate(self, *args, **kwargs)
+
+    monkeypatch.setattr(
+        skae._objective.Objective, "loss_and_gradient", interrupted_after_some_steps
+    )
+    reg = MLPRegressorGD(
+        hidden_layer_sizes=(8,), solver=solver, batch_size=40, tol=0.0, random_state=0
+    )
+    with pytest.warns(UserWarning, match="KeyboardInterrupt"):
+        reg.fit(X, y)
+    assert 1 <= reg.n_iter_ < reg.max_iter
+    assert all(np.isfinite(W).all() for W in reg.coefs_)
+    assert np.isfinite(reg.predict(X)).all()
+    assert len(reg.loss_curve_) == reg.n_iter_
