@@ -5,6 +5,7 @@
 import tracemalloc
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import sparse
 from sklearn.linear_model import LogisticRegression
@@ -141,7 +142,6 @@ def test_deep_autoencoder_mirrors_its_encoder(digits01):
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_feature_names_and_pandas_output(digits01):
-    pd = pytest.importorskip("pandas")
     sae = SparseAutoEncoder(n_components=3, max_iter=5, random_state=0)
     sae.set_output(transform="pandas")
     codes = sae.fit_transform(pd.DataFrame(digits01[:, :5], columns=list("abcde")))
