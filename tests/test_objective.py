@@ -4,6 +4,8 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy import sparse
 
@@ -83,7 +85,11 @@ def draw_point(network, rng, n_samples=N_SAMPLES):
         theta += 0.1 * rng.standard_normal(theta.shape)
         X = rng.standard_normal((n_samples, network.layer_sizes[0]))
         distance = min(
-            np.abs(Z[..., None] - KINKS).min() for Z in hidden_logits(network, theta, X)
+            (
+                np.abs(Z[..., None] - KINKS).min()
+                for Z in hidden_logits(network, theta, X)
+            ),
+            default=np.inf,  # no hidden layer, no kink
         )
         if distance > KINK_MARGIN:
             return theta, X
@@ -337,3 +343,54 @@ def test_sparse_autoencoder_targets_match_dense(output, dtype, rng):
     assert gradient_csr.dtype == dtype
     assert loss_csr == pytest.approx(loss, rel=rtol)
     assert_allclose(gradient_csr, gradient, rtol=rtol * 100, atol=rtol * 1e-2)
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(
+    hidden_sizes=st.lists(st.integers(1, 4), min_size=0, max_size=3),
+    n_features=st.integers(1, 4),
+    n_outputs=st.integers(1, 3),
+    n_samples=st.integers(1, 5),
+    hidden=st.sampled_from(sorted(ACTIVATIONS)),
+    output=st.sampled_from(sorted(OUTPUTS)),
+    weight_decay=st.sampled_from([0.0, 0.3]),
+    seed=st.integers(0, 2**16),
+)
+def test_gradient_of_random_architectures(
+    hidden_sizes,
+    n_features,
+    n_outputs,
+    n_samples,
+    hidden,
+    output,
+    weight_decay,
+    seed,
+):
+    # any depth and width, down to single units, single samples and no hidden
+    # layer, with KL sparsity on a middle sigmoid layer when there is one
+    rng = np.random.default_rng(seed)
+    loss, output_activation = OUTPUTS[output]
+    kl = hidden == "sigmoid" and len(hidden_sizes) > 0
+    network = Network(
+        (n_features, *hidden_sizes, n_outputs),
+        ACTIVATIONS[hidden](),
+        output_activation(),
+    )
+    objective = Objective(
+        network,
+        loss(),
+        WeightDecay(weight_decay),
+        KLSparsity(RHO, BETA) if kl else None,
+        1 + len(hidden_sizes) // 2 if kl else None,
+    )
+    theta, X = draw_point(network, rng, n_samples)
+    T = draw_targets(output, n_outputs, rng, n_samples)
+    sample_weight = draw_weights("real", rng, n_samples)
+
+    def fun(theta):
+        return objective.loss_and_gradient(theta, X, T, sample_weight)[0]
+
+    _, gradient = objective.loss_and_gradient(theta, X, T, sample_weight)
+    numerical = central_differences(fun, theta)
+    scale = max(np.linalg.norm(numerical), 1e-3)  # gradients may vanish here
+    assert np.linalg.norm(gradient - numerical) / scale < 1e-6
