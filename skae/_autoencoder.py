@@ -204,12 +204,12 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNetwork
 
     @property
     def _code_layer(self):
-        """Index of the code ``h`` among the network's activations."""
-        return len(self.hidden_layer_sizes) + 1
+        """Index of the code ``h`` among the fitted network's activations."""
+        return self._network.n_layers // 2  # the decoder mirrors the encoder
 
     def _layer_sizes(self, n_features, n_outputs):
-        encoder = (*self.hidden_layer_sizes, self.n_components)
-        return (n_features, *encoder, *reversed(self.hidden_layer_sizes), n_features)
+        hidden = self._hidden_layer_sizes()
+        return (n_features, *hidden, self.n_components, *hidden[::-1], n_features)
 
     def _output_activation(self):
         return get_activation(self.out_activation)
@@ -241,7 +241,7 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNetwork
 
     @property
     def _n_features_out(self):
-        return self.n_components
+        return self._network.layer_sizes[self._code_layer]
 
     # -- public API -----------------------------------------------------------
 
@@ -272,10 +272,10 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNetwork
         self : AutoEncoder
             The fitted estimator.
         """
-        X = self._validate_input(
-            X, reset=not (self.warm_start and hasattr(self, "_theta"))
-        )
-        return self._fit_network(X, X)
+        reset = not (self.warm_start and hasattr(self, "_theta"))
+        with self._rollback_on_error(keep_divergence=True):
+            X = self._validate_input(X, reset=reset)
+            return self._fit_network(X, X)
 
     @available_if(_stochastic_solver)
     @_fit_context(prefer_skip_nested_validation=True)
@@ -294,8 +294,10 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNetwork
         self : AutoEncoder
             The updated estimator.
         """
-        X = self._validate_input(X, reset=not hasattr(self, "_theta"))
-        return self._fit_network(X, X, incremental=True)
+        reset = not hasattr(self, "_theta")
+        with self._rollback_on_error(keep_divergence=False):
+            X = self._validate_input(X, reset=reset)
+            return self._fit_network(X, X, incremental=True)
 
     def transform(self, X):
         """Encode ``X``: the code ``h = f(x)``.
@@ -328,10 +330,11 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNetwork
         """
         check_is_fitted(self)
         H = check_array(X, dtype=self._theta.dtype)
-        if H.shape[1] != self.n_components:
+        n_components = self._n_features_out
+        if H.shape[1] != n_components:
             raise ValueError(
                 f"X has {H.shape[1]} features, but inverse_transform expects codes "
-                f"of n_components={self.n_components} features."
+                f"of n_components={n_components} features."
             )
         return self._forward(H, start=self._code_layer)
 

@@ -5,6 +5,7 @@
 import copy
 import time
 import warnings
+from contextlib import contextmanager
 from numbers import Integral, Real
 
 import numpy as np
@@ -21,6 +22,10 @@ from skae._objective import Objective
 from skae._optimizers import SGD, Adam, minimize_lbfgs
 from skae._penalties import WeightDecay
 from skae.activations import ACTIVATIONS, Activation, get_activation
+
+
+class _DivergenceError(ValueError):
+    """Training made the loss or the parameters non-finite."""
 
 
 class BaseNetwork(BaseEstimator):
@@ -64,6 +69,17 @@ class BaseNetwork(BaseEstimator):
     }
 
     # -- hooks for the estimators -------------------------------------------
+
+    def _hidden_layer_sizes(self):
+        """``hidden_layer_sizes`` as a tuple of positive ints (an int is one layer)."""
+        sizes = self.hidden_layer_sizes
+        sizes = (sizes,) if isinstance(sizes, Integral) else tuple(sizes)
+        if not all(isinstance(n, Integral) and n >= 1 for n in sizes):
+            raise ValueError(
+                "hidden_layer_sizes must hold positive integers, one width per "
+                f"hidden layer; got {self.hidden_layer_sizes!r}."
+            )
+        return tuple(int(n) for n in sizes)
 
     def _layer_sizes(self, n_features, n_outputs):
         """Widths of all layers, input first, output last."""
@@ -136,9 +152,11 @@ class BaseNetwork(BaseEstimator):
             self.best_validation_score_ = None
 
     def _make_optimizer(self):
-        """A solver from the current parameters, keeping any earlier solver's state."""
-        state = None if self._optimizer is None else self._optimizer.state
-        if self.solver == "adam":
+        """A solver from the current parameters, keeping the state of an earlier
+        solver of the same kind."""
+        kind = Adam if self.solver == "adam" else SGD
+        state = self._optimizer.state if isinstance(self._optimizer, kind) else None
+        if kind is Adam:
             return Adam(
                 self.learning_rate_init, self.beta_1, self.beta_2, self.epsilon, state
             )
@@ -167,32 +185,44 @@ class BaseNetwork(BaseEstimator):
 
     # -- the training loop ----------------------------------------------------
 
+    @contextmanager
+    def _rollback_on_error(self, keep_divergence):
+        """Leave the estimator exactly as it was if the block raises.
+
+        With ``keep_divergence`` (fit), a training run that diverged keeps its
+        last finite parameters instead, as the error message says.
+        """
+        params = self.get_params(deep=False)
+        backup = {
+            key: copy.deepcopy(value)
+            for key, value in vars(self).items()
+            if key not in params
+        }
+        try:
+            yield
+        except BaseException as error:
+            if not (keep_divergence and isinstance(error, _DivergenceError)):
+                for key in [key for key in vars(self) if key not in params]:
+                    delattr(self, key)
+                vars(self).update(backup)
+            raise
+
     def _fit_network(self, X, T, sample_weight=None, incremental=False):
         """Train on ``(X, T)``: the one training loop of every estimator.
 
         ``incremental`` (partial_fit) trains one epoch and keeps the solver's
-        state. On any error the estimator is left as it was before the call.
+        state; otherwise ``max_iter`` epochs, continuing with ``warm_start``.
         """
-        fitted = hasattr(self, "_theta")
-        backup = copy.deepcopy(self.__dict__) if fitted else None
-        try:
-            self._train(X, T, sample_weight, incremental)
-        except BaseException:
-            if backup is not None:
-                self.__dict__.clear()
-                self.__dict__.update(backup)
-            raise
-        return self
-
-    def _train(self, X, T, sample_weight, incremental):
         if sparse.issparse(X):
             X = X.tocsr()  # row slicing for batches; never densified
-        if sample_weight is not None:
-            sample_weight = np.asarray(sample_weight, dtype=X.dtype)
         self._check_setup(T)
-        reuse = hasattr(self, "_theta") and (incremental or self.warm_start)
-        if not reuse:
+        if hasattr(self, "_theta") and (incremental or self.warm_start):
+            self._check_architecture(X.shape[1], T.shape[1])
+        else:
             self._initialize(X.shape[1], T.shape[1], X.dtype)
+        if self.early_stopping and self.validation_scores_ is None:
+            self.validation_scores_ = []
+            self.best_validation_score_ = -np.inf
         if not incremental:
             self._no_improvement_count = 0
         objective = self._build_objective()
@@ -210,6 +240,27 @@ class BaseNetwork(BaseEstimator):
                 objective, X, T, sample_weight, validation, incremental
             )
         self._after_fit(X)
+        return self
+
+    def _check_architecture(self, n_features, n_outputs):
+        """warm_start and partial_fit continue the fitted network: its shape and
+        activations must be the ones the current parameters ask for."""
+        network = self._network
+        wanted = (
+            self._layer_sizes(n_features, n_outputs),
+            get_activation(self.activation),
+            self._output_activation(),
+        )
+        fitted = (network.layer_sizes, network.hidden, network.output)
+        if wanted != fitted:
+            raise ValueError(
+                "warm_start and partial_fit continue the fitted network, with "
+                f"layer sizes {fitted[0]}, hidden activation {fitted[1]!r} and "
+                f"output activation {fitted[2]!r}; the current parameters and "
+                f"data ask for layer sizes {wanted[0]}, hidden activation "
+                f"{wanted[1]!r} and output activation {wanted[2]!r}. Restore "
+                "those parameters, or fit from scratch with warm_start=False."
+            )
 
     def _after_fit(self, X):
         """Set estimator-specific fitted attributes (hook)."""
@@ -240,13 +291,12 @@ class BaseNetwork(BaseEstimator):
         """Gradient descent or Adam over mini-batches, one epoch per iteration."""
         self._optimizer = optimizer = self._make_optimizer()
         batch_size = self._batch_size(X.shape[0])
-        theta = self._theta
-        last_finite = theta.copy()
+        # the parameters before the latest step, whose loss was finite
+        last_finite = self._theta.copy()
         converged = False
         try:
             for _ in range(1 if incremental else self.max_iter):
                 start = time.perf_counter()
-                last_finite = theta.copy()
                 loss = self._run_epoch(
                     objective, optimizer, X, T, sample_weight, batch_size, last_finite
                 )
@@ -260,25 +310,32 @@ class BaseNetwork(BaseEstimator):
             self._interrupted(last_finite)
         else:
             if not (converged or incremental):
-                self._warn_not_converged()
+                self._warn_not_converged("max_iter")
         self._restore_best()
 
     def _run_epoch(
         self, objective, optimizer, X, T, sample_weight, batch_size, last_finite
     ):
-        """One pass over the data, a solver step per batch; returns the mean J."""
+        """One pass over the data, a solver step per batch; returns the mean J.
+
+        ``last_finite`` is kept equal to the parameters before the latest step,
+        so that a step which makes J or the parameters non-finite can be undone.
+        """
         theta = self._theta
         n_samples = X.shape[0]
         epoch_loss = 0.0
-        for batch in self._batches(n_samples, batch_size):
+        for step, batch in enumerate(self._batches(n_samples, batch_size), 1):
             w = None if sample_weight is None else sample_weight[batch]
+            if w is not None and not w.any():
+                continue  # samples of weight 0 count as removed
             loss, gradient = objective.loss_and_gradient(theta, X[batch], T[batch], w)
             if not np.isfinite(loss):
-                self._diverged(last_finite)
+                self._diverged(last_finite, step)
+            np.copyto(last_finite, theta)
             optimizer.step(theta, gradient)
             epoch_loss += loss * self._batch_share(batch, n_samples, sample_weight)
         if not np.isfinite(theta).all():
-            self._diverged(last_finite)
+            self._diverged(last_finite, step)
         self.t_ += n_samples
         optimizer.end_epoch(self.t_)
         return epoch_loss
@@ -342,7 +399,9 @@ class BaseNetwork(BaseEstimator):
             self._diverged(self._theta)
         self._theta = result.x.astype(dtype)
         if not state["converged"] and result.status == 1:  # max_iter or max_fun
-            self._warn_not_converged()
+            self._warn_not_converged(
+                "max_fun" if result.nfev >= self.max_fun else "max_iter"
+            )
         self._restore_best()
 
     def _end_iteration(self, loss, validation, start):
@@ -378,14 +437,23 @@ class BaseNetwork(BaseEstimator):
         if best is not None:
             self._theta = best
 
-    def _diverged(self, last_finite):
-        """Keep the last finite parameters and raise a ValueError saying what to do."""
-        self._theta = last_finite
-        raise ValueError(
-            f"Training diverged at iteration {self.n_iter_ + 1}: the loss or the "
-            "parameters became non-finite. The parameters of the last finite "
-            "iteration are kept. Use a smaller learning_rate_init, or scale the "
-            "data (for example with StandardScaler)."
+    def _diverged(self, last_finite, step=None):
+        """Keep the last finite parameters and raise a ValueError saying what to do.
+
+        The current parameters are kept when they are finite (the loss of the
+        next step overflowed); otherwise ``last_finite``, those before the step
+        that made them non-finite.
+        """
+        if not np.isfinite(self._theta).all():
+            self._theta = last_finite
+        where = f"iteration {self.n_iter_ + 1}"
+        if step is not None:
+            where += f", step {step} of that epoch"
+        raise _DivergenceError(
+            f"Training diverged at {where}: the loss or the parameters became "
+            "non-finite. The last finite parameters are kept. Use a smaller "
+            "learning_rate_init, or scale the data (for example with "
+            "StandardScaler or MinMaxScaler)."
         )
 
     def _interrupted(self, last_finite):
@@ -399,15 +467,10 @@ class BaseNetwork(BaseEstimator):
             UserWarning,
         )
 
-    def _warn_not_converged(self):
-        what = (
-            "max_fun"
-            if self.solver == "lbfgs" and self.max_fun < self.max_iter
-            else "max_iter"
-        )
+    def _warn_not_converged(self, limit):
         warnings.warn(
-            f"{type(self).__name__}: the {self.solver} solver reached "
-            f"{what} without converging; increase max_iter or tol.",
+            f"{type(self).__name__}: the {self.solver} solver reached {limit} "
+            f"without converging; increase {limit} or tol.",
             ConvergenceWarning,
         )
 

@@ -3,8 +3,28 @@
 # License: BSD-3-Clause
 
 import numpy as np
+from scipy import sparse
 
 from skae.activations import Identity, Sigmoid
+
+
+def _residual(Y, T):
+    """``Y - T`` as a new dense array; a sparse ``T`` (an autoencoder's sparse
+    input) is subtracted entry by entry, never densified."""
+    if not sparse.issparse(T):
+        return Y - T
+    T = sparse.coo_matrix(T)
+    T.sum_duplicates()
+    residual = Y.copy()
+    residual[T.row, T.col] -= T.data
+    return residual
+
+
+def _rowwise_dot(T, Z):
+    """``sum_k t_ik z_ik`` for each row, for a dense or sparse ``T``."""
+    if sparse.issparse(T):
+        return np.asarray(sparse.csr_matrix(T).multiply(Z).sum(axis=1)).ravel()
+    return np.einsum("ij,ij->i", T, Z)
 
 
 class SquaredError:
@@ -18,12 +38,14 @@ class SquaredError:
 
     def value(self, T, Y, Z):
         """Per-sample loss, an array of shape ``(n_samples,)``."""
-        diff = Y - T
-        return np.einsum("ij,ij->i", diff, diff)
+        residual = _residual(Y, T)
+        return np.einsum("ij,ij->i", residual, residual)
 
     def gradient(self, T, Y):
         """``dL/dy = 2 (y - t)``."""
-        return 2 * (Y - T)
+        residual = _residual(Y, T)
+        residual *= 2
+        return residual
 
     def output_delta(self, T, Y, Z, output):
         """``dL/dz`` at the output: fused ``2 (y - t)`` for an identity output,
@@ -45,11 +67,11 @@ class CrossEntropy:
 
     def value(self, T, Y, Z):
         """Per-sample loss from the logits ``Z``, shape ``(n_samples,)``."""
-        return (np.logaddexp(0, Z) - T * Z).sum(axis=1)
+        return np.logaddexp(0, Z).sum(axis=1) - _rowwise_dot(T, Z)
 
     def gradient(self, T, Y):
         """``dL/dy = (y - t) / (y (1 - y))``; infinite where ``y`` saturates."""
-        return (Y - T) / (Y * (1 - Y))
+        return _residual(Y, T) / (Y * (1 - Y))
 
     def output_delta(self, T, Y, Z, output):
         """``dL/dz = y - t``, the fused form of ``dL/dy * sigmoid'(z)``."""
@@ -58,7 +80,7 @@ class CrossEntropy:
                 "The cross-entropy loss needs the sigmoid output activation, "
                 f"got {output!r}."
             )
-        return Y - T
+        return _residual(Y, T)
 
 
 LOSSES = {loss.name: loss for loss in (SquaredError, CrossEntropy)}

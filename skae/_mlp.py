@@ -200,7 +200,7 @@ class MLPRegressorGD(
         self.max_fun = max_fun
 
     def _layer_sizes(self, n_features, n_outputs):
-        return (n_features, *self.hidden_layer_sizes, n_outputs)
+        return (n_features, *self._hidden_layer_sizes(), n_outputs)
 
     def _output_activation(self):
         return Identity()
@@ -227,7 +227,14 @@ class MLPRegressorGD(
             self._y_ndim = y.ndim
         y = y.reshape(y.shape[0], -1).astype(X.dtype, copy=False)
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype)
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=X.dtype, ensure_non_negative=True
+            )
+            if not sample_weight.any():
+                raise ValueError(
+                    "All sample weights are zero: at least one sample needs a "
+                    "positive weight."
+                )
         return X, y, sample_weight
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -253,8 +260,9 @@ class MLPRegressorGD(
             The fitted estimator.
         """
         reset = not (self.warm_start and hasattr(self, "_theta"))
-        X, y, sample_weight = self._validate_training_data(X, y, sample_weight, reset)
-        return self._fit_network(X, y, sample_weight)
+        with self._rollback_on_error(keep_divergence=True):
+            X, y, w = self._validate_training_data(X, y, sample_weight, reset)
+            return self._fit_network(X, y, w)
 
     @available_if(_stochastic_solver)
     @_fit_context(prefer_skip_nested_validation=True)
@@ -276,8 +284,9 @@ class MLPRegressorGD(
             The updated estimator.
         """
         reset = not hasattr(self, "_theta")
-        X, y, sample_weight = self._validate_training_data(X, y, sample_weight, reset)
-        return self._fit_network(X, y, sample_weight, incremental=True)
+        with self._rollback_on_error(keep_divergence=False):
+            X, y, w = self._validate_training_data(X, y, sample_weight, reset)
+            return self._fit_network(X, y, w, incremental=True)
 
     def _validate_input(self, X):
         check_is_fitted(self)

@@ -3,7 +3,6 @@
 # License: BSD-3-Clause
 
 import numpy as np
-from scipy import sparse
 
 
 class Objective:
@@ -39,7 +38,7 @@ class Objective:
     def sample_losses(self, theta, X, T):
         """Per-sample data loss ``L(t_i, y_i)``, shape ``(n_samples,)``."""
         activations, logits = self.network.forward(theta, X)
-        return self.loss.value(_dense(T), activations[-1], logits)
+        return self.loss.value(T, activations[-1], logits)
 
     def loss_and_gradient(self, theta, X, T, sample_weight=None):
         """Return ``J(theta)`` and its gradient with respect to ``theta``.
@@ -64,7 +63,6 @@ class Objective:
         """
         activations, logits = self.network.forward(theta, X)
         Y = activations[-1]
-        T = _dense(T)
         # share of each sample in the weighted mean: w_i / sum(w), or 1 / n
         if sample_weight is None:
             share = np.full((Y.shape[0], 1), 1 / Y.shape[0], dtype=Y.dtype)
@@ -94,9 +92,3 @@ class Objective:
         loss += self.weight_decay.value(weights)
         self.weight_decay.add_gradient(weights, self.network.weights(gradient))
         return float(loss), gradient
-
-
-def _dense(T):
-    """Targets as a dense array: an autoencoder's sparse targets are densified
-    one batch at a time, never as a whole training set."""
-    return T.toarray() if sparse.issparse(T) else T

@@ -33,7 +33,9 @@ class SGD:
         Take the Nesterov step ``theta <- theta + mu v - eta grad`` instead of
         ``theta <- theta + v``.
     state : dict, default=None
-        Velocity carried over from an earlier optimizer.
+        Velocity and schedule counters carried over from an earlier optimizer;
+        the step size is derived from them and ``learning_rate_init``, so a
+        changed ``learning_rate_init`` applies from the next step.
     """
 
     def __init__(
@@ -51,16 +53,19 @@ class SGD:
         self.power_t = float(power_t)
         self.momentum = float(momentum)
         self.nesterov = nesterov
-        self.state = dict(
-            state or {"velocity": None, "learning_rate": self.learning_rate_init}
-        )
-        if schedule == "constant":
-            self.state["learning_rate"] = self.learning_rate_init
+        self.state = dict(state or {"velocity": None, "samples_seen": 0, "decays": 0})
 
     @property
     def learning_rate(self):
-        """Current step size ``eta``."""
-        return self.state["learning_rate"]
+        """Current step size ``eta`` of the schedule."""
+        if self.schedule == "invscaling":
+            return (
+                self.learning_rate_init
+                / (self.state["samples_seen"] + 1) ** self.power_t
+            )
+        if self.schedule == "adaptive":
+            return self.learning_rate_init / 5 ** self.state["decays"]
+        return self.learning_rate_init
 
     def step(self, theta, gradient):
         """Update ``theta`` in place with one gradient step."""
@@ -79,17 +84,14 @@ class SGD:
             theta += velocity
 
     def end_epoch(self, samples_seen):
-        """Apply the ``"invscaling"`` schedule after an epoch."""
-        if self.schedule == "invscaling":
-            self.state["learning_rate"] = (
-                self.learning_rate_init / (samples_seen + 1) ** self.power_t
-            )
+        """Record the samples seen, which the ``"invscaling"`` schedule reads."""
+        self.state["samples_seen"] = samples_seen
 
     def decay(self):
         """Divide the step size by 5 (``"adaptive"``); False once it is below 1e-6."""
         if self.schedule != "adaptive" or self.learning_rate <= 1e-6:
             return False
-        self.state["learning_rate"] = self.learning_rate / 5
+        self.state["decays"] += 1
         return True
 
 

@@ -82,7 +82,7 @@ class Activation:
         for key, value in params.items():
             if key not in self.get_params():
                 raise ValueError(f"{self!r} has no parameter {key!r}.")
-            setattr(self, key, value)
+        type(self).__init__(self, **{**self.get_params(), **params})
         return self
 
     def __eq__(self, other):
@@ -196,6 +196,8 @@ class PReLU(Activation):
     name = "prelu"
 
     def __init__(self, alpha=0.25):
+        if not 0 < alpha < 1:
+            raise ValueError(f"PReLU needs 0 < alpha < 1, got alpha={alpha!r}.")
         self.alpha = alpha
 
     def forward(self, z):
@@ -224,6 +226,8 @@ class ELU(Activation):
     name = "elu"
 
     def __init__(self, alpha=1.0):
+        if not alpha > 0:
+            raise ValueError(f"ELU needs alpha > 0, got alpha={alpha!r}.")
         self.alpha = alpha
 
     @property

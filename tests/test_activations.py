@@ -392,3 +392,13 @@ def test_numpy_scalar_alpha_keeps_float32(cls):
     a = activation.forward(z)
     assert a.dtype == np.float32
     assert activation.derivative(a).dtype == np.float32
+
+
+@pytest.mark.parametrize(
+    "cls, alpha", [(PReLU, 0.0), (PReLU, 1.0), (PReLU, 5.0), (ELU, 0.0), (ELU, -1.0)]
+)
+def test_alpha_outside_its_range_is_refused(cls, alpha):
+    with pytest.raises(ValueError, match="alpha"):
+        cls(alpha=alpha)
+    with pytest.raises(ValueError, match="alpha"):
+        cls().set_params(alpha=alpha)

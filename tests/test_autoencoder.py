@@ -198,3 +198,40 @@ def test_sparse_input_is_never_densified_whole():
     finally:
         tracemalloc.stop()
     assert peak < 0.1 * dense_bytes
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "sgd"])
+@pytest.mark.parametrize("out_activation", ["identity", "sigmoid"])
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_sparse_targets_are_never_densified(
+    solver, out_activation, monkeypatch, digits01
+):
+    X = sparse.csr_matrix(digits01)
+
+    def refuse(self, *args, **kwargs):
+        raise AssertionError("a sparse matrix was densified")
+
+    for cls in [sparse.csr_matrix, sparse.csc_matrix, sparse.coo_matrix]:
+        monkeypatch.setattr(cls, "toarray", refuse)
+        monkeypatch.setattr(cls, "todense", refuse)
+    ae = AutoEncoder(
+        n_components=4,
+        out_activation=out_activation,
+        solver=solver,
+        batch_size="full",
+        max_iter=5,
+        random_state=0,
+    ).fit(X)
+    monkeypatch.undo()
+    dense = AutoEncoder(
+        n_components=4,
+        out_activation=out_activation,
+        solver=solver,
+        batch_size="full",
+        max_iter=5,
+        random_state=0,
+    ).fit(digits01)
+    np.testing.assert_allclose(ae.loss_curve_, dense.loss_curve_, rtol=1e-10)
+    np.testing.assert_allclose(
+        ae.score_samples(X), dense.score_samples(digits01), rtol=1e-10
+    )

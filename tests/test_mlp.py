@@ -134,3 +134,50 @@ def test_linear_network_without_hidden_layers(rng):
     ).fit(X, y)
     np.testing.assert_allclose(reg.coefs_[0].ravel(), [1.0, -2.0, 0.5], atol=1e-4)
     np.testing.assert_allclose(reg.intercepts_[0], [3.0], atol=1e-4)
+
+
+def test_hidden_layer_sizes_as_an_int_is_one_layer(regression_data):
+    X, y = regression_data
+    reg = MLPRegressorGD(hidden_layer_sizes=5, solver="lbfgs", max_iter=5)
+    with pytest.warns(Warning):
+        reg.fit(X, y)
+    assert [W.shape for W in reg.coefs_] == [(6, 5), (5, 2)]
+
+
+@pytest.mark.parametrize("sizes", [(0,), (4, -1), (2.5,)])
+def test_hidden_layer_sizes_must_be_positive_integers(sizes, regression_data):
+    X, y = regression_data
+    with pytest.raises((ValueError, TypeError), match="hidden_layer_sizes"):
+        MLPRegressorGD(hidden_layer_sizes=sizes).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "params", [dict(batch_size=1, momentum=0.0), dict(batch_size=5)]
+)
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_zero_weights_remove_samples_on_mini_batches(params, rng):
+    X = rng.normal(size=(30, 3))
+    y = X.sum(axis=1)
+    weights = np.ones(30)
+    weights[:10] = 0.0  # a whole batch of zero weights, and single zero samples
+    est = MLPRegressorGD(
+        hidden_layer_sizes=(4,),
+        solver="sgd",
+        shuffle=False,
+        max_iter=5,
+        random_state=0,
+        **params,
+    )
+    weighted = clone(est).fit(X, y, sample_weight=weights)
+    removed = clone(est).fit(X[10:], y[10:])
+    assert np.isfinite(weighted.loss_curve_).all()
+    if params["batch_size"] == 1:  # the same steps in the same order
+        np.testing.assert_allclose(weighted.predict(X), removed.predict(X), rtol=1e-10)
+
+
+def test_all_zero_or_negative_weights_are_refused(regression_data):
+    X, y = regression_data
+    with pytest.raises(ValueError, match="zero"):
+        MLPRegressorGD().fit(X, y, sample_weight=np.zeros(len(X)))
+    with pytest.raises(ValueError, match="(?i)negative"):
+        MLPRegressorGD().fit(X, y, sample_weight=-np.ones(len(X)))

@@ -270,3 +270,17 @@ def test_lbfgs_honours_max_iter(rng):
     assert result.nit == 2
     assert len(seen) == 2
     assert result.status == 1
+
+
+@pytest.mark.parametrize("schedule", ["constant", "invscaling", "adaptive"])
+def test_new_learning_rate_init_applies_with_carried_state(schedule):
+    # partial_fit builds a new optimizer from the current parameters each
+    # call: a changed learning_rate_init must apply at once, whatever the schedule
+    old = SGD(1.0, schedule=schedule, power_t=0.5, momentum=0.0)
+    old.end_epoch(99)
+    old.decay()
+    new = SGD(1e-3, schedule=schedule, power_t=0.5, momentum=0.0, state=old.state)
+    expected = {"constant": 1e-3, "invscaling": 1e-3 / 100**0.5, "adaptive": 1e-3 / 5}[
+        schedule
+    ]
+    assert new.learning_rate == pytest.approx(expected, rel=1e-12)
