@@ -214,7 +214,11 @@ class BaseNetwork(BaseEstimator):
         state; otherwise ``max_iter`` epochs, continuing with ``warm_start``.
         """
         if sparse.issparse(X):
-            X = X.tocsr()  # row slicing for batches; never densified
+            # CSR for row slicing; never densified. An autoencoder's target
+            # stays the very object that is its input (gathered once a batch).
+            target_is_input = T is X
+            X = X.tocsr()
+            T = X if target_is_input else T
         self._check_setup(T)
         if hasattr(self, "_theta") and (incremental or self.warm_start):
             self._check_architecture(X.shape[1], T.shape[1])
@@ -267,13 +271,19 @@ class BaseNetwork(BaseEstimator):
 
     def _split_validation(self, X, T, sample_weight):
         """Hold out ``validation_fraction`` of the data for early stopping."""
-        arrays = [X, T] if sample_weight is None else [X, T, sample_weight]
+        target_is_input = T is X
+        arrays = [X] if target_is_input else [X, T]
+        if sample_weight is not None:
+            arrays.append(sample_weight)
         parts = train_test_split(
             *arrays,
             test_size=self.validation_fraction,
             random_state=self._random_state,
         )
         train, held_out = parts[0::2], parts[1::2]
+        if target_is_input:  # an autoencoder: split once, target = input
+            train.insert(1, train[0])
+            held_out.insert(1, held_out[0])
         if held_out[0].shape[0] < 2:
             raise ValueError(
                 "early_stopping holds out "
@@ -290,7 +300,8 @@ class BaseNetwork(BaseEstimator):
     ):
         """Gradient descent or Adam over mini-batches, one epoch per iteration."""
         self._optimizer = optimizer = self._make_optimizer()
-        batch_size = self._batch_size(X.shape[0])
+        batches = _Batches(X, T, sample_weight, self._batch_size(X.shape[0]))
+        gradient = np.empty_like(self._theta)
         # the parameters before the latest step, whose loss was finite
         last_finite = self._theta.copy()
         converged = False
@@ -298,7 +309,7 @@ class BaseNetwork(BaseEstimator):
             for _ in range(1 if incremental else self.max_iter):
                 start = time.perf_counter()
                 loss = self._run_epoch(
-                    objective, optimizer, X, T, sample_weight, batch_size, last_finite
+                    objective, optimizer, batches, gradient, last_finite
                 )
                 stop = self._end_iteration(loss, validation, start)
                 if stop and not optimizer.decay():
@@ -313,49 +324,28 @@ class BaseNetwork(BaseEstimator):
                 self._warn_not_converged("max_iter")
         self._restore_best()
 
-    def _run_epoch(
-        self, objective, optimizer, X, T, sample_weight, batch_size, last_finite
-    ):
+    def _run_epoch(self, objective, optimizer, batches, gradient, last_finite):
         """One pass over the data, a solver step per batch; returns the mean J.
 
         ``last_finite`` is kept equal to the parameters before the latest step,
         so that a step which makes J or the parameters non-finite can be undone.
         """
         theta = self._theta
-        n_samples = X.shape[0]
+        shuffle = self.shuffle and batches.batch_size < batches.n_samples
+        order = self._random_state.permutation(batches.n_samples) if shuffle else None
         epoch_loss = 0.0
-        for step, batch in enumerate(self._batches(n_samples, batch_size), 1):
-            w = None if sample_weight is None else sample_weight[batch]
-            if w is not None and not w.any():
-                continue  # samples of weight 0 count as removed
-            loss, gradient = objective.loss_and_gradient(theta, X[batch], T[batch], w)
+        for step, (X, T, w, share) in enumerate(batches.epoch(order), 1):
+            loss, _ = objective.loss_and_gradient(theta, X, T, w, out=gradient)
             if not np.isfinite(loss):
                 self._diverged(last_finite, step)
             np.copyto(last_finite, theta)
             optimizer.step(theta, gradient)
-            epoch_loss += loss * self._batch_share(batch, n_samples, sample_weight)
+            epoch_loss += loss * share
         if not np.isfinite(theta).all():
             self._diverged(last_finite, step)
-        self.t_ += n_samples
+        self.t_ += batches.n_samples
         optimizer.end_epoch(self.t_)
         return epoch_loss
-
-    def _batches(self, n_samples, batch_size):
-        """Index arrays of the mini-batches of one epoch, shuffled if asked."""
-        if self.shuffle and batch_size < n_samples:
-            order = self._random_state.permutation(n_samples)
-            return [order[batch] for batch in gen_batches(n_samples, batch_size)]
-        return list(gen_batches(n_samples, batch_size))
-
-    @staticmethod
-    def _batch_share(batch, n_samples, sample_weight):
-        """Weight of one batch in the epoch's mean loss."""
-        if sample_weight is None:
-            n_batch = (
-                len(range(n_samples)[batch]) if isinstance(batch, slice) else len(batch)
-            )
-            return n_batch / n_samples
-        return float(sample_weight[batch].sum() / sample_weight.sum())
 
     def _train_lbfgs(self, objective, X, T, sample_weight, validation):
         """L-BFGS-B on the flat vector; ``_end_iteration`` decides when to stop."""
@@ -478,3 +468,49 @@ class BaseNetwork(BaseEstimator):
         """Activations of layer ``stop`` (default: the output) for the input ``X``."""
         activations, _ = self._network.forward(self._theta, X, start, stop)
         return activations[-1]
+
+
+class _Batches:
+    """The mini-batches of an epoch, gathered into reused arrays.
+
+    A shuffled dense batch is copied with ``np.take(..., mode="clip", out=)``
+    into one preallocated array (several times faster than fancy indexing);
+    unshuffled batches are views. An autoencoder's target is its input, so it
+    is gathered once. Batches whose weights are all zero are skipped: a weight
+    of 0 removes a sample.
+    """
+
+    def __init__(self, X, T, sample_weight, batch_size):
+        self.X, self.T, self.sample_weight = X, T, sample_weight
+        self.n_samples = X.shape[0]
+        self.batch_size = batch_size
+        self._X_rows = _row_buffer(X, batch_size)
+        self._T_rows = None if T is X else _row_buffer(T, batch_size)
+        self._total_weight = None if sample_weight is None else sample_weight.sum()
+
+    def epoch(self, order=None):
+        """Yield ``(X, T, sample_weight, share of the epoch's loss)`` per batch."""
+        for batch in gen_batches(self.n_samples, self.batch_size):
+            rows = batch if order is None else order[batch]
+            w = None if self.sample_weight is None else self.sample_weight[rows]
+            if w is None:
+                share = (batch.stop - batch.start) / self.n_samples
+            elif not w.any():
+                continue
+            else:
+                share = float(w.sum() / self._total_weight)
+            X = _take_rows(self.X, rows, self._X_rows)
+            T = X if self.T is self.X else _take_rows(self.T, rows, self._T_rows)
+            yield X, T, w, share
+
+
+def _row_buffer(A, n_rows):
+    """An array for ``n_rows`` rows of a dense ``A`` (None for sparse ``A``)."""
+    return None if sparse.issparse(A) else np.empty((n_rows, A.shape[1]), A.dtype)
+
+
+def _take_rows(A, rows, buffer):
+    """Rows of ``A``: a view for a slice, else gathered into ``buffer``."""
+    if isinstance(rows, slice) or buffer is None:
+        return A[rows]
+    return np.take(A, rows, axis=0, out=buffer[: len(rows)], mode="clip")

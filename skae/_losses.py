@@ -5,26 +5,7 @@
 import numpy as np
 from scipy import sparse
 
-from skae.activations import Identity, Sigmoid
-
-
-def _residual(Y, T):
-    """``Y - T`` as a new dense array; a sparse ``T`` (an autoencoder's sparse
-    input) is subtracted entry by entry, never densified."""
-    if not sparse.issparse(T):
-        return Y - T
-    T = sparse.coo_matrix(T)
-    T.sum_duplicates()
-    residual = Y.copy()
-    residual[T.row, T.col] -= T.data
-    return residual
-
-
-def _rowwise_dot(T, Z):
-    """``sum_k t_ik z_ik`` for each row, for a dense or sparse ``T``."""
-    if sparse.issparse(T):
-        return np.asarray(sparse.csr_matrix(T).multiply(Z).sum(axis=1)).ravel()
-    return np.einsum("ij,ij->i", T, Z)
+from skae.activations import Identity, Sigmoid, _softplus
 
 
 class SquaredError:
@@ -50,9 +31,23 @@ class SquaredError:
     def output_delta(self, T, Y, Z, output):
         """``dL/dz`` at the output: fused ``2 (y - t)`` for an identity output,
         the chain rule ``2 (y - t) g'(z)`` for any other (UFLDL's sigmoid)."""
-        if isinstance(output, Identity):
-            return self.gradient(T, Y)
-        return self.gradient(T, Y) * output.derivative(Y)
+        return self.loss_and_delta(T, Y, Z, output, 1.0)[1]
+
+    def loss_and_delta(self, T, Y, Z, output, share, out=None, scratch=None):
+        """Weighted loss ``sum_i s_i L_i`` and the output delta ``s_i dL_i/dz_i``.
+
+        ``share`` is the scalar ``1 / n`` or a column of weights ``s_i``;
+        ``out`` receives the delta and ``scratch`` the output derivative.
+        """
+        delta = _residual(Y, T, out=out)
+        if isinstance(share, float):
+            loss = share * np.vdot(delta, delta)
+        else:
+            loss = share[:, 0] @ np.einsum("ij,ij->i", delta, delta)
+        delta *= 2 * share
+        if not isinstance(output, Identity):
+            delta *= output.derivative(Y, out=scratch)
+        return float(loss), delta
 
 
 class CrossEntropy:
@@ -67,7 +62,7 @@ class CrossEntropy:
 
     def value(self, T, Y, Z):
         """Per-sample loss from the logits ``Z``, shape ``(n_samples,)``."""
-        return np.logaddexp(0, Z).sum(axis=1) - _rowwise_dot(T, Z)
+        return _softplus(Z).sum(axis=1) - _rowwise_dot(T, Z)
 
     def gradient(self, T, Y):
         """``dL/dy = (y - t) / (y (1 - y))``; infinite where ``y`` saturates."""
@@ -75,12 +70,48 @@ class CrossEntropy:
 
     def output_delta(self, T, Y, Z, output):
         """``dL/dz = y - t``, the fused form of ``dL/dy * sigmoid'(z)``."""
+        return self.loss_and_delta(T, Y, Z, output, 1.0)[1]
+
+    def loss_and_delta(self, T, Y, Z, output, share, out=None, scratch=None):
+        """Weighted loss ``sum_i s_i L_i`` and the output delta ``s_i (y_i - t_i)``.
+
+        ``share`` is the scalar ``1 / n`` or a column of weights ``s_i``;
+        ``out`` receives the delta (and, before it, the softplus of ``Z``).
+        """
         if not isinstance(output, Sigmoid):
             raise ValueError(
                 "The cross-entropy loss needs the sigmoid output activation, "
                 f"got {output!r}."
             )
-        return _residual(Y, T)
+        losses = _softplus(Z, out=out).sum(axis=1) - _rowwise_dot(T, Z)
+        loss = (
+            share * losses.sum() if isinstance(share, float) else share[:, 0] @ losses
+        )
+        delta = _residual(Y, T, out=out)
+        delta *= share
+        return float(loss), delta
 
 
 LOSSES = {loss.name: loss for loss in (SquaredError, CrossEntropy)}
+
+
+def _residual(Y, T, out=None):
+    """``Y - T`` into ``out`` (a new array by default); a sparse ``T`` (an
+    autoencoder's sparse input) is subtracted entry by entry, never densified."""
+    if not sparse.issparse(T):
+        return np.subtract(Y, T, out=out)
+    if out is None:
+        out = Y.copy()
+    elif out is not Y:
+        np.copyto(out, Y)
+    T = sparse.coo_matrix(T)
+    T.sum_duplicates()
+    out[T.row, T.col] -= T.data
+    return out
+
+
+def _rowwise_dot(T, Z):
+    """``sum_k t_ik z_ik`` for each row, for a dense or sparse ``T``."""
+    if sparse.issparse(T):
+        return np.asarray(sparse.csr_matrix(T).multiply(Z).sum(axis=1)).ravel()
+    return np.einsum("ij,ij->i", T, Z)

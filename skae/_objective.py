@@ -40,7 +40,7 @@ class Objective:
         activations, logits = self.network.forward(theta, X)
         return self.loss.value(T, activations[-1], logits)
 
-    def loss_and_gradient(self, theta, X, T, sample_weight=None):
+    def loss_and_gradient(self, theta, X, T, sample_weight=None, out=None):
         """Return ``J(theta)`` and its gradient with respect to ``theta``.
 
         Parameters
@@ -53,6 +53,8 @@ class Objective:
             Targets of the batch.
         sample_weight : ndarray of shape (n_samples,), default=None
             Weights ``w_i``; all ones when None.
+        out : ndarray of shape (n_params,), default=None
+            Array to write the gradient into; by default a new one.
 
         Returns
         -------
@@ -61,34 +63,49 @@ class Objective:
         gradient : ndarray of shape (n_params,)
             ``dJ/dtheta``, in the dtype of ``theta``.
         """
-        activations, logits = self.network.forward(theta, X)
-        Y = activations[-1]
+        n_samples = X.shape[0]
+        workspace = self._workspace(n_samples, theta.dtype)
+        activations, logits = self.network.forward(theta, X, workspace=workspace)
         # share of each sample in the weighted mean: w_i / sum(w), or 1 / n
         if sample_weight is None:
-            share = np.full((Y.shape[0], 1), 1 / Y.shape[0], dtype=Y.dtype)
+            share = 1.0 / n_samples
         else:
-            share = (sample_weight / sample_weight.sum()).astype(Y.dtype)[:, None]
-
-        loss = self.loss.value(T, Y, logits) @ share[:, 0]
-        output_delta = self.loss.output_delta(T, Y, logits, self.network.output)
-        output_delta *= share
+            share = (sample_weight / sample_weight.sum()).astype(theta.dtype)[:, None]
+        loss, output_delta = self.loss.loss_and_delta(
+            T,
+            activations[-1],
+            logits,
+            self.network.output,
+            share,
+            out=workspace.output_delta[:n_samples],
+            scratch=workspace.derivatives[-1][:n_samples],
+        )
 
         activation_grads = {}
         if self.sparsity is not None:
             code = activations[self.sparse_layer]
-            rho_hat = share[:, 0] @ code
+            if isinstance(share, float):
+                rho_hat = code.mean(axis=0)
+            else:
+                rho_hat = share[:, 0] @ code
             loss += self.sparsity.value(rho_hat)
-            # d rho_hat_j / d h_ij = share_i
-            activation_grads[self.sparse_layer] = share * self.sparsity.gradient(
-                rho_hat
-            )
+            # d rho_hat_j / d h_ij = share_i; a row broadcasts when it is 1 / n
+            kl_gradient = self.sparsity.gradient(rho_hat).astype(theta.dtype)
+            activation_grads[self.sparse_layer] = share * kl_gradient[None, :]
 
-        gradient = np.empty_like(theta)
+        gradient = np.empty_like(theta) if out is None else out
         self.network.backward(
-            theta, activations, output_delta, gradient, activation_grads
+            theta, activations, output_delta, gradient, activation_grads, workspace
         )
 
         weights = self.network.weights(theta)
         loss += self.weight_decay.value(weights)
         self.weight_decay.add_gradient(weights, self.network.weights(gradient))
         return float(loss), gradient
+
+    def _workspace(self, n_samples, dtype):
+        """Buffers for this batch size, kept from one step to the next."""
+        workspace = getattr(self, "_buffers", None)
+        if workspace is None or not workspace.fits(n_samples, dtype):
+            workspace = self._buffers = self.network.workspace(n_samples, dtype)
+        return workspace

@@ -69,17 +69,21 @@ class SGD:
 
     def step(self, theta, gradient):
         """Update ``theta`` in place with one gradient step."""
-        eta = self.learning_rate
+        # whole-vector operations on a reused scratch array: no allocation
+        step = _scratch(self, theta)
+        np.multiply(gradient, self.learning_rate, out=step)  # eta * grad
         if self.momentum == 0:
-            theta -= eta * gradient
+            theta -= step
             return
         velocity = self.state["velocity"]
         if velocity is None:
             velocity = self.state["velocity"] = np.zeros_like(theta)
         velocity *= self.momentum
-        velocity -= eta * gradient
+        velocity -= step
         if self.nesterov:
-            theta += self.momentum * velocity - eta * gradient
+            theta -= step
+            np.multiply(velocity, self.momentum, out=step)
+            theta += step
         else:
             theta += velocity
 
@@ -132,14 +136,21 @@ class Adam:
             state["v"] = np.zeros_like(theta)
         state["t"] += 1
         m, v, t = state["m"], state["v"], state["t"]
+        scratch = _scratch(self, theta)
         m *= self.beta_1
-        m += (1 - self.beta_1) * gradient
+        m += np.multiply(gradient, 1 - self.beta_1, out=scratch)
         v *= self.beta_2
-        v += (1 - self.beta_2) * np.square(gradient)
+        np.square(gradient, out=scratch)
+        scratch *= 1 - self.beta_2
+        v += scratch
         eta = (
-            self.learning_rate_init * np.sqrt(1 - self.beta_2**t) / (1 - self.beta_1**t)
+            self.learning_rate_init * (1 - self.beta_2**t) ** 0.5 / (1 - self.beta_1**t)
         )
-        theta -= float(eta) * m / (np.sqrt(v) + self.epsilon)
+        np.sqrt(v, out=scratch)
+        scratch += self.epsilon
+        np.divide(m, scratch, out=scratch)
+        scratch *= eta
+        theta -= scratch
 
     def end_epoch(self, samples_seen):
         """Adam has no schedule; nothing to do."""
@@ -147,6 +158,14 @@ class Adam:
     def decay(self):
         """Adam has no adaptive schedule: always False."""
         return False
+
+
+def _scratch(optimizer, theta):
+    """A work array like ``theta``, kept on the optimizer (not in its state)."""
+    scratch = getattr(optimizer, "_work", None)
+    if scratch is None or scratch.shape != theta.shape or scratch.dtype != theta.dtype:
+        scratch = optimizer._work = np.empty_like(theta)
+    return scratch
 
 
 def minimize_lbfgs(fun, theta0, max_iter, max_fun, callback):

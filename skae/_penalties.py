@@ -18,12 +18,25 @@ class WeightDecay:
 
     def value(self, weights):
         """Penalty of a list of weight matrices."""
-        return self.strength * sum(np.vdot(W, W) for W in weights)
+        if self.strength == 0:
+            return 0.0
+        return self.strength * sum(float(np.vdot(W, W)) for W in weights)
 
     def add_gradient(self, weights, weight_grads):
         """Add ``2 lambda W`` to each weight gradient, in place."""
+        if self.strength == 0:
+            return
         for W, dW in zip(weights, weight_grads):
-            dW += (2 * self.strength) * W
+            scaled = self._scratch(W)
+            np.multiply(W, 2 * self.strength, out=scaled)
+            dW += scaled
+
+    def _scratch(self, W):
+        """A reused array shaped like ``W``: no allocation at every step."""
+        buffer = getattr(self, "_buffer", None)
+        if buffer is None or buffer.size < W.size or buffer.dtype != W.dtype:
+            buffer = self._buffer = np.empty(W.size, W.dtype)
+        return buffer[: W.size].reshape(W.shape)
 
 
 class KLSparsity:

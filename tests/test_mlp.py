@@ -138,7 +138,9 @@ def test_linear_network_without_hidden_layers(rng):
 
 def test_hidden_layer_sizes_as_an_int_is_one_layer(regression_data):
     X, y = regression_data
-    reg = MLPRegressorGD(hidden_layer_sizes=5, solver="lbfgs", max_iter=5)
+    reg = MLPRegressorGD(
+        hidden_layer_sizes=5, solver="lbfgs", max_iter=5, random_state=0
+    )
     with pytest.warns(Warning):
         reg.fit(X, y)
     assert [W.shape for W in reg.coefs_] == [(6, 5), (5, 2)]

@@ -365,7 +365,7 @@ def test_failed_refit_leaves_a_fitted_model_as_it_was(digits01):
 
 def test_failed_first_partial_fit_leaves_the_estimator_unfitted(regression_data):
     X, y = regression_data
-    reg = MLPRegressorGD(solver="sgd", learning_rate_init=1e3)
+    reg = MLPRegressorGD(solver="sgd", learning_rate_init=1e3, random_state=0)
     with pytest.raises(ValueError, match="diverged"):
         reg.partial_fit(X, y * 1e200)
     with pytest.raises(NotFittedError):
@@ -426,7 +426,9 @@ def test_warm_start_may_switch_solver_and_early_stopping(regression_data):
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_warm_start_refuses_a_changed_architecture(regression_data, digits01):
-    ae = AutoEncoder(n_components=3, max_iter=5, warm_start=True).fit(digits01)
+    ae = AutoEncoder(n_components=3, max_iter=5, warm_start=True, random_state=0).fit(
+        digits01
+    )
     for change in [
         dict(n_components=4),
         dict(activation="tanh"),
@@ -440,13 +442,13 @@ def test_warm_start_refuses_a_changed_architecture(regression_data, digits01):
         ae.set_params(**clone_params)
         assert _snapshot(ae) == before
     X, y = regression_data
-    reg = MLPRegressorGD(solver="adam").partial_fit(X, y[:, 0])
+    reg = MLPRegressorGD(solver="adam", random_state=0).partial_fit(X, y[:, 0])
     with pytest.raises(ValueError, match="layer sizes"):
         reg.partial_fit(X, y)
 
 
 def test_lbfgs_warning_names_the_limit_it_hit(digits01):
-    ae = AutoEncoder(n_components=4, max_iter=200, max_fun=15, tol=0.0)
+    ae = AutoEncoder(n_components=4, max_iter=200, max_fun=15, tol=0.0, random_state=0)
     with pytest.warns(ConvergenceWarning, match="reached max_fun"):
         ae.fit(digits01)
-    assert ae.n_iter_ < 15
+    assert ae.n_iter_ <= 15
