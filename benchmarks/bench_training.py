@@ -21,7 +21,7 @@ import statistics
 import time
 import tracemalloc
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.optimize
@@ -60,7 +60,7 @@ class Workload:
     epochs: int = 5  # epochs (or L-BFGS iterations) per timed run
     autoencoder: bool = False
     unit: str = "epoch"  # what one timing divides by: epoch, step or evaluation
-    extra: dict = field(default_factory=dict)
+    momentum: float = 0.9  # of "sgd"; 0 is the lecture's plain SGD
 
     @property
     def layer_sizes(self):
@@ -111,7 +111,7 @@ def workloads(quick):
     result.append(
         Workload(
             "W4",
-            f"pure SGD, batch 1, {2000 // scale}x64 -> 25 -> 64, sigmoid",
+            f"pure SGD (momentum 0), batch 1, {2000 // scale}x64 -> 25 -> 64, sigmoid",
             2000 // scale,
             64,
             (25,),
@@ -123,6 +123,7 @@ def workloads(quick):
             epochs=1,
             autoencoder=True,
             unit="step",
+            momentum=0.0,
         )
     )
     result.append(
@@ -195,6 +196,7 @@ def run_skae(work, X, Y):
         max_iter=work.epochs,
         tol=0.0,
         n_iter_no_change=work.epochs + 1,
+        momentum=work.momentum,
         random_state=0,
     )
     if work.solver != "lbfgs":
@@ -231,6 +233,7 @@ def run_sklearn(work, X, Y):
         tol=0.0,
         n_iter_no_change=work.epochs + 1,
         alpha=1e-4,
+        momentum=work.momentum,
         random_state=0,
     )
     counter = _CountingMinimize(scipy.optimize.minimize)
@@ -260,7 +263,10 @@ def run_torch(work, X, Y):
         optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, weight_decay=0)
     else:
         optimizer = torch.optim.SGD(
-            model.parameters(), lr=1e-3, momentum=0.9, nesterov=True
+            model.parameters(),
+            lr=1e-3,
+            momentum=work.momentum,
+            nesterov=work.momentum > 0,
         )
     X_t = torch.from_numpy(X)
     Y_t = torch.from_numpy(Y.reshape(len(Y), -1))

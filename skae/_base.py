@@ -3,6 +3,7 @@
 # License: BSD-3-Clause
 
 import copy
+import math
 import time
 import warnings
 from contextlib import contextmanager
@@ -336,7 +337,7 @@ class BaseNetwork(BaseEstimator):
         epoch_loss = 0.0
         for step, (X, T, w, share) in enumerate(batches.epoch(order), 1):
             loss, _ = objective.loss_and_gradient(theta, X, T, w, out=gradient)
-            if not np.isfinite(loss):
+            if not math.isfinite(loss):
                 self._diverged(last_finite, step)
             np.copyto(last_finite, theta)
             optimizer.step(theta, gradient)
@@ -513,4 +514,4 @@ def _take_rows(A, rows, buffer):
     """Rows of ``A``: a view for a slice, else gathered into ``buffer``."""
     if isinstance(rows, slice) or buffer is None:
         return A[rows]
-    return np.take(A, rows, axis=0, out=buffer[: len(rows)], mode="clip")
+    return A.take(rows, axis=0, out=buffer[: len(rows)], mode="clip")

@@ -98,7 +98,7 @@ LOSSES = {loss.name: loss for loss in (SquaredError, CrossEntropy)}
 def _residual(Y, T, out=None):
     """``Y - T`` into ``out`` (a new array by default); a sparse ``T`` (an
     autoencoder's sparse input) is subtracted entry by entry, never densified."""
-    if not sparse.issparse(T):
+    if isinstance(T, np.ndarray):
         return np.subtract(Y, T, out=out)
     if out is None:
         out = Y.copy()

@@ -3,7 +3,6 @@
 # License: BSD-3-Clause
 
 import numpy as np
-from scipy import sparse
 
 from skae.activations import Identity
 
@@ -15,8 +14,9 @@ class Network:
     ``A_l`` of shape ``(n_samples, n_l)`` to ``A_{l+1} = f(A_l W_l + b_l)``
     with ``W_l`` of shape ``(n_l, n_{l+1})``; the lecture's ``Z = W A + B``
     with samples as columns is the transpose of this. All ``W_l`` and ``b_l``
-    are views of one flat vector ``theta``, laid out layer by layer as
-    ``W_0, b_0, W_1, b_1, ...``.
+    are views of one flat vector ``theta``, laid out as
+    ``W_0, W_1, ..., W_{L-1}, b_0, b_1, ..., b_{L-1}``: the weights come first,
+    so the weight decay acts on one contiguous slice.
 
     Parameters
     ----------
@@ -33,16 +33,18 @@ class Network:
         self.hidden = hidden
         self.output = output
         self.n_layers = len(self.layer_sizes) - 1
-        # (start of W, start of b, end of b) of each layer in theta
+        shapes = list(zip(self.layer_sizes[:-1], self.layer_sizes[1:]))
+        self.n_weights = sum(n_in * n_out for n_in, n_out in shapes)
+        self.n_params = self.n_weights + sum(self.layer_sizes[1:])
+        # (start of W, start of b) of each layer in theta
         self._offsets = []
-        start = 0
-        for n_in, n_out in zip(self.layer_sizes[:-1], self.layer_sizes[1:]):
-            self._offsets.append(
-                (start, start + n_in * n_out, start + (n_in + 1) * n_out)
-            )
-            start += (n_in + 1) * n_out
-        self.n_params = start
+        w_start, b_start = 0, self.n_weights
+        for n_in, n_out in shapes:
+            self._offsets.append((w_start, b_start))
+            w_start += n_in * n_out
+            b_start += n_out
         self._views = {}
+        self._activations = [hidden] * (self.n_layers - 1) + [output]
 
     def __getstate__(self):
         state = self.__dict__.copy()
@@ -51,7 +53,7 @@ class Network:
 
     def activation(self, layer):
         """Activation function of layer ``layer`` (0-based, output last)."""
-        return self.output if layer == self.n_layers - 1 else self.hidden
+        return self._activations[layer]
 
     def unflatten(self, theta):
         """Return ``[(W_0, b_0), (W_1, b_1), ...]``, views of the flat ``theta``."""
@@ -61,8 +63,8 @@ class Network:
         if cached is not None and cached[0] is theta:
             return cached[1]
         layers = [
-            (theta[w:b].reshape(n_in, n_out), theta[b:end])
-            for (w, b, end), n_in, n_out in zip(
+            (theta[w : w + n_in * n_out].reshape(n_in, n_out), theta[b : b + n_out])
+            for (w, b), n_in, n_out in zip(
                 self._offsets, self.layer_sizes[:-1], self.layer_sizes[1:]
             )
         ]
@@ -74,6 +76,10 @@ class Network:
     def weights(self, theta):
         """Return the weight matrices ``W_l`` (views), without the biases."""
         return [W for W, _ in self.unflatten(theta)]
+
+    def flat_weights(self, theta):
+        """All weights, without the biases, as one 1-D view of ``theta``."""
+        return theta[: self.n_weights]
 
     def initialize(self, random_state, dtype):
         """Draw initial parameters: Glorot-uniform weights and zero biases.
@@ -122,13 +128,12 @@ class Network:
             cross-entropy needs to stay finite when the sigmoid saturates.
         """
         stop = self.n_layers if stop is None else stop
-        n_rows = X.shape[0]
         layers = self.unflatten(theta)
         activations = [X]
         logits = X
         for layer in range(start, stop):
             W, b = layers[layer]
-            out = None if workspace is None else workspace.logits[layer][:n_rows]
+            out = None if workspace is None else workspace.logits[layer]
             logits = _product(activations[-1], W, out)
             logits += b
             activation = self.activation(layer)
@@ -138,7 +143,7 @@ class Network:
             elif isinstance(activation, Identity):
                 activations.append(logits)  # no copy of the output
             else:
-                out = None if workspace is None else workspace.output[:n_rows]
+                out = None if workspace is None else workspace.output
                 activations.append(activation.forward(logits, out=out))
         return activations, logits
 
@@ -172,7 +177,6 @@ class Network:
             Buffers to compute in; by default new arrays are allocated.
         """
         activation_grads = activation_grads or {}
-        n_rows = output_delta.shape[0]
         layers = self.unflatten(theta)
         grads = self.unflatten(gradient)
         delta = output_delta
@@ -180,19 +184,21 @@ class Network:
             W, _ = layers[layer]
             dW, db = grads[layer]
             A = activations[layer]
-            if sparse.issparse(A):
+            if not isinstance(A, np.ndarray):  # a sparse input
                 dW[...] = A.T @ delta
+            elif A.shape[0] == 1:  # one sample (SGD): an outer product again
+                np.multiply(A.T, delta, out=dW)
             else:
                 np.matmul(A.T, delta, out=dW)
-            np.sum(delta, axis=0, out=db)
+            np.add.reduce(delta, axis=0, out=db)
             if layer == 0:
                 break
             error, derivative = (
                 (None, None)
                 if workspace is None
                 else (
-                    workspace.errors[layer - 1][:n_rows],
-                    workspace.derivatives[layer - 1][:n_rows],
+                    workspace.errors[layer - 1],
+                    workspace.derivatives[layer - 1],
                 )
             )
             if W.shape[1] == 1:
@@ -210,8 +216,8 @@ class Network:
 class Workspace:
     """Preallocated arrays for the forward and backward passes of a batch.
 
-    Memory is ``O(n_rows x (sum of the layer widths))``; a batch of fewer rows
-    uses the leading rows of each array.
+    Memory is ``O(n_rows x (sum of the layer widths))``. A batch of fewer rows
+    uses :meth:`rows`, the leading rows of each array.
     """
 
     def __init__(self, layer_sizes, n_rows, dtype):
@@ -223,14 +229,28 @@ class Workspace:
         self.output_delta = np.empty((n_rows, widths[-1]), dtype)
         self.errors = [np.empty((n_rows, n), dtype) for n in widths[:-1]]
         self.derivatives = [np.empty((n_rows, n), dtype) for n in widths]
+        self._cut = {n_rows: self}
 
     def fits(self, n_rows, dtype):
         """Whether batches of ``n_rows`` samples of ``dtype`` fit in these arrays."""
-        return n_rows <= self.n_rows and np.dtype(dtype) == self.dtype
+        return n_rows <= self.n_rows and dtype == self.dtype
+
+    def rows(self, n_rows):
+        """The workspace cut to its first ``n_rows`` rows (views, made once)."""
+        cut = self._cut.get(n_rows)
+        if cut is None:
+            cut = self._cut[n_rows] = object.__new__(Workspace)
+            cut.n_rows, cut.dtype, cut._cut = n_rows, self.dtype, {n_rows: cut}
+            for name in ("logits", "errors", "derivatives"):
+                setattr(cut, name, [array[:n_rows] for array in getattr(self, name)])
+            cut.output = self.output[:n_rows]
+            cut.output_delta = self.output_delta[:n_rows]
+        return cut
 
 
 def _product(A, W, out):
     """``A @ W`` into ``out`` (if given), for a dense or sparse ``A``."""
-    if sparse.issparse(A):
-        return A @ W  # sparse times dense allocates its result
-    return np.matmul(A, W, out=out)
+    # isinstance on ndarray is much cheaper than sparse.issparse, per step
+    if isinstance(A, np.ndarray):
+        return np.matmul(A, W, out=out)
+    return A @ W  # sparse times dense allocates its result

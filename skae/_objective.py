@@ -77,8 +77,8 @@ class Objective:
             logits,
             self.network.output,
             share,
-            out=workspace.output_delta[:n_samples],
-            scratch=workspace.derivatives[-1][:n_samples],
+            out=workspace.output_delta,
+            scratch=workspace.derivatives[-1],
         )
 
         activation_grads = {}
@@ -98,9 +98,9 @@ class Objective:
             theta, activations, output_delta, gradient, activation_grads, workspace
         )
 
-        weights = self.network.weights(theta)
+        weights = self.network.flat_weights(theta)
         loss += self.weight_decay.value(weights)
-        self.weight_decay.add_gradient(weights, self.network.weights(gradient))
+        self.weight_decay.add_gradient(weights, self.network.flat_weights(gradient))
         return float(loss), gradient
 
     def _workspace(self, n_samples, dtype):
@@ -108,4 +108,4 @@ class Objective:
         workspace = getattr(self, "_buffers", None)
         if workspace is None or not workspace.fits(n_samples, dtype):
             workspace = self._buffers = self.network.workspace(n_samples, dtype)
-        return workspace
+        return workspace.rows(n_samples)

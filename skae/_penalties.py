@@ -9,7 +9,8 @@ class WeightDecay:
     """``lambda * sum_l ||W_l||_F^2`` over the weights, never the biases.
 
     Lecture: regularised autoencoder, ``J_{AE+wd}``. It does not scale with the
-    number of samples or the batch size.
+    number of samples or the batch size. It acts on all the weights at once,
+    as one flat array.
     """
 
     def __init__(self, strength):
@@ -17,26 +18,27 @@ class WeightDecay:
         self.strength = float(strength)
 
     def value(self, weights):
-        """Penalty of a list of weight matrices."""
-        if self.strength == 0:
-            return 0.0
-        return self.strength * sum(float(np.vdot(W, W)) for W in weights)
+        """Penalty of the flat array of all weights."""
+        return self.strength * float(np.vdot(weights, weights))
 
-    def add_gradient(self, weights, weight_grads):
-        """Add ``2 lambda W`` to each weight gradient, in place."""
+    def add_gradient(self, weights, weight_gradient):
+        """Add ``2 lambda W`` to the flat weight gradient, in place."""
         if self.strength == 0:
             return
-        for W, dW in zip(weights, weight_grads):
-            scaled = self._scratch(W)
-            np.multiply(W, 2 * self.strength, out=scaled)
-            dW += scaled
+        scaled = self._scratch(weights)
+        np.multiply(weights, 2 * self.strength, out=scaled)
+        weight_gradient += scaled
 
-    def _scratch(self, W):
-        """A reused array shaped like ``W``: no allocation at every step."""
+    def _scratch(self, weights):
+        """A reused array like ``weights``: no allocation at every step."""
         buffer = getattr(self, "_buffer", None)
-        if buffer is None or buffer.size < W.size or buffer.dtype != W.dtype:
-            buffer = self._buffer = np.empty(W.size, W.dtype)
-        return buffer[: W.size].reshape(W.shape)
+        if (
+            buffer is None
+            or buffer.shape != weights.shape
+            or buffer.dtype != weights.dtype
+        ):
+            buffer = self._buffer = np.empty_like(weights)
+        return buffer
 
 
 class KLSparsity:

@@ -3,6 +3,7 @@
 # License: BSD-3-Clause
 
 import numpy as np
+from scipy.special import expit
 
 __all__ = [
     "ACTIVATIONS",
@@ -128,11 +129,14 @@ class Sigmoid(Activation):
     output_range = (0.0, 1.0)
 
     def forward(self, z, out=None):
-        # The lecture's formula as it stands. Where exp(-z) overflows to inf,
-        # 1 / inf = 0 is the exact result rounded (sigmoid(z) is then below
-        # the smallest normal number), so the overflow is expected and silent;
-        # elsewhere the relative error is a few ulps, in the tails too. It is
-        # several times faster here than scipy.special.expit.
+        if z.size < 2048:
+            # on a few values one call of scipy's expit costs least
+            return expit(z, out=out)
+        # The lecture's formula as it stands, four times faster than expit on
+        # large arrays. Where exp(-z) overflows to inf, 1 / inf = 0 is the
+        # exact result rounded (sigmoid(z) is then below the smallest normal
+        # number), so that overflow is silenced; elsewhere the relative error
+        # is a few ulps, in the tails too.
         out = np.negative(z, out=out)
         with np.errstate(over="ignore", under="ignore"):
             np.exp(out, out=out)

@@ -44,9 +44,12 @@ def test_unflatten_shapes_and_layout(layer_sizes):
     for (W, b), n_in, n_out in zip(layers, layer_sizes[:-1], layer_sizes[1:]):
         assert W.shape == (n_in, n_out)
         assert b.shape == (n_out,)
-    # laid out as W_0, b_0, W_1, b_1, ... with W in row-major order
-    pieces = [part.ravel() for layer in layers for part in layer]
+    # laid out as W_0, W_1, ..., b_0, b_1, ... with W in row-major order
+    pieces = [W.ravel() for W, _ in layers] + [b for _, b in layers]
     assert_array_equal(np.concatenate(pieces), theta)
+    assert_array_equal(
+        network.flat_weights(theta), np.concatenate(pieces[: len(layers)])
+    )
     weights = network.weights(theta)
     assert len(weights) == network.n_layers
     for W, (W_layer, _) in zip(weights, layers):

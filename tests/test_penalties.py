@@ -39,48 +39,46 @@ def _numerical_gradient(fun, x, h):
     return grad
 
 
+def _flat_weights(rng, dtype=np.float64):
+    """All weights of a network as one flat array, as the objective passes them."""
+    return np.concatenate([rng.normal(size=shape).ravel() for shape in SHAPES]).astype(
+        dtype
+    )
+
+
 @pytest.mark.parametrize("strength", [0.0, 1e-4, 0.3])
 def test_weight_decay_value(strength, rng):
-    weights = [rng.normal(size=shape) for shape in SHAPES]
-    expected = strength * sum(np.linalg.norm(W, "fro") ** 2 for W in weights)
+    layers = [rng.normal(size=shape) for shape in SHAPES]
+    weights = np.concatenate([W.ravel() for W in layers])
+    expected = strength * sum(np.linalg.norm(W, "fro") ** 2 for W in layers)
     assert_allclose(WeightDecay(strength).value(weights), expected, rtol=1e-12)
 
 
-def test_weight_decay_add_gradient_in_place(rng):
-    strength = 0.3
-    weights = [rng.normal(size=shape) for shape in SHAPES]
-    grads = [rng.normal(size=shape) for shape in SHAPES]
-    weights_before = [W.copy() for W in weights]
-    grads_before = [dW.copy() for dW in grads]
-    grad_objects = list(grads)
-    WeightDecay(strength).add_gradient(weights, grads)
-    for dW, dW_object in zip(grads, grad_objects):
-        assert dW is dW_object
-    for W, W_before, dW, dW_before in zip(weights, weights_before, grads, grads_before):
-        assert_array_equal(W, W_before)
-        assert_allclose(dW, dW_before + 2 * strength * W, rtol=1e-12)
+@pytest.mark.parametrize("strength", [0.0, 0.3])
+def test_weight_decay_add_gradient_in_place(strength, rng):
+    weights = _flat_weights(rng)
+    grad = rng.normal(size=weights.shape)
+    weights_before, grad_before = weights.copy(), grad.copy()
+    WeightDecay(strength).add_gradient(weights, grad)
+    assert_array_equal(weights, weights_before)
+    assert_allclose(grad, grad_before + 2 * strength * weights, rtol=1e-12)
 
 
 def test_weight_decay_gradient_matches_finite_differences(rng):
     penalty = WeightDecay(0.3)
-    weights = [rng.normal(size=shape) for shape in SHAPES]
-    grads = [np.zeros(shape) for shape in SHAPES]
-    penalty.add_gradient(weights, grads)
-    for layer, W in enumerate(weights):
-
-        def value_of_layer(W_layer, layer=layer):
-            return penalty.value(weights[:layer] + [W_layer] + weights[layer + 1 :])
-
-        numerical = _numerical_gradient(value_of_layer, W, h=1e-6)
-        assert_allclose(grads[layer], numerical, rtol=1e-6, atol=1e-9)
+    weights = _flat_weights(rng)
+    grad = np.zeros_like(weights)
+    penalty.add_gradient(weights, grad)
+    numerical = _numerical_gradient(penalty.value, weights, h=1e-6)
+    assert_allclose(grad, numerical, rtol=1e-6, atol=1e-9)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_weight_decay_float32_stays_float32(dtype, rng):
-    weights = [rng.normal(size=shape).astype(dtype) for shape in SHAPES]
-    grads = [np.zeros(shape, dtype=dtype) for shape in SHAPES]
-    WeightDecay(0.3).add_gradient(weights, grads)
-    assert all(dW.dtype == dtype for dW in grads)
+    weights = _flat_weights(rng, dtype)
+    grad = np.zeros_like(weights)
+    WeightDecay(0.3).add_gradient(weights, grad)
+    assert grad.dtype == dtype
     assert np.isfinite(WeightDecay(0.3).value(weights))
 
 
