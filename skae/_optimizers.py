@@ -9,6 +9,8 @@ import scipy
 from scipy.optimize import minimize
 from threadpoolctl import ThreadpoolController
 
+from skae._blas import axpy
+
 
 class SGD:
     """Gradient descent with optional (Nesterov) momentum and a learning-rate schedule.
@@ -69,23 +71,21 @@ class SGD:
 
     def step(self, theta, gradient):
         """Update ``theta`` in place with one gradient step."""
-        # whole-vector operations on a reused scratch array: no allocation
-        step = _scratch(self, theta)
-        np.multiply(gradient, self.learning_rate, out=step)  # eta * grad
+        # whole-vector BLAS updates: no temporary, one pass each
+        eta = self.learning_rate
         if self.momentum == 0:
-            theta -= step
+            axpy(-eta, gradient, theta)
             return
         velocity = self.state["velocity"]
         if velocity is None:
             velocity = self.state["velocity"] = np.zeros_like(theta)
         velocity *= self.momentum
-        velocity -= step
-        if self.nesterov:
-            theta -= step
-            np.multiply(velocity, self.momentum, out=step)
-            theta += step
+        axpy(-eta, gradient, velocity)  # v <- mu v - eta grad
+        if self.nesterov:  # theta <- theta + mu v - eta grad
+            axpy(self.momentum, velocity, theta)
+            axpy(-eta, gradient, theta)
         else:
-            theta += velocity
+            axpy(1.0, velocity, theta)
 
     def end_epoch(self, samples_seen):
         """Record the samples seen, which the ``"invscaling"`` schedule reads."""
@@ -138,19 +138,15 @@ class Adam:
         m, v, t = state["m"], state["v"], state["t"]
         scratch = _scratch(self, theta)
         m *= self.beta_1
-        m += np.multiply(gradient, 1 - self.beta_1, out=scratch)
+        axpy(1 - self.beta_1, gradient, m)
         v *= self.beta_2
-        np.square(gradient, out=scratch)
-        scratch *= 1 - self.beta_2
-        v += scratch
+        axpy(1 - self.beta_2, np.square(gradient, out=scratch), v)
         eta = (
             self.learning_rate_init * (1 - self.beta_2**t) ** 0.5 / (1 - self.beta_1**t)
         )
         np.sqrt(v, out=scratch)
         scratch += self.epsilon
-        np.divide(m, scratch, out=scratch)
-        scratch *= eta
-        theta -= scratch
+        axpy(-eta, np.divide(m, scratch, out=scratch), theta)
 
     def end_epoch(self, samples_seen):
         """Adam has no schedule; nothing to do."""

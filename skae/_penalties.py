@@ -4,6 +4,8 @@
 
 import numpy as np
 
+from skae._blas import axpy
+
 
 class WeightDecay:
     """``lambda * sum_l ||W_l||_F^2`` over the weights, never the biases.
@@ -23,22 +25,8 @@ class WeightDecay:
 
     def add_gradient(self, weights, weight_gradient):
         """Add ``2 lambda W`` to the flat weight gradient, in place."""
-        if self.strength == 0:
-            return
-        scaled = self._scratch(weights)
-        np.multiply(weights, 2 * self.strength, out=scaled)
-        weight_gradient += scaled
-
-    def _scratch(self, weights):
-        """A reused array like ``weights``: no allocation at every step."""
-        buffer = getattr(self, "_buffer", None)
-        if (
-            buffer is None
-            or buffer.shape != weights.shape
-            or buffer.dtype != weights.dtype
-        ):
-            buffer = self._buffer = np.empty_like(weights)
-        return buffer
+        if self.strength != 0:
+            axpy(2 * self.strength, weights, weight_gradient)
 
 
 class KLSparsity:
