@@ -17,6 +17,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state, gen_batches
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from skae._blas import single_threaded_scipy_blas
 from skae._losses import LOSSES
 from skae._network import Network
 from skae._objective import Objective
@@ -238,12 +239,13 @@ class BaseNetwork(BaseEstimator):
                 X, T, sample_weight
             )
 
-        if self.solver == "lbfgs":
-            self._train_lbfgs(objective, X, T, sample_weight, validation)
-        else:
-            self._train_stochastic(
-                objective, X, T, sample_weight, validation, incremental
-            )
+        with single_threaded_scipy_blas():
+            if self.solver == "lbfgs":
+                self._train_lbfgs(objective, X, T, sample_weight, validation)
+            else:
+                self._train_stochastic(
+                    objective, X, T, sample_weight, validation, incremental
+                )
         self._after_fit(X)
         return self
 

@@ -2,12 +2,8 @@
 
 # License: BSD-3-Clause
 
-import os
-
 import numpy as np
-import scipy
 from scipy.optimize import minimize
-from threadpoolctl import ThreadpoolController
 
 from skae._blas import axpy
 
@@ -186,28 +182,16 @@ def minimize_lbfgs(fun, theta0, max_iter, max_fun, callback):
     -------
     result : scipy.optimize.OptimizeResult
     """
-    # scipy's wheels bring their own OpenBLAS pool beside NumPy's; on few cores
-    # its idle threads spin against NumPy's and slow every evaluation of fun
-    # several times over, so scipy's pool runs single-threaded meanwhile.
-    with _scipy_blas().limit(limits=1):
-        return minimize(
-            fun,
-            theta0,
-            jac=True,
-            method="L-BFGS-B",
-            callback=callback,
-            options={
-                "maxiter": max_iter,
-                "maxfun": max_fun,
-                "ftol": 0.0,
-                "gtol": 1e-12,
-            },
-        )
-
-
-def _scipy_blas():
-    """Thread pools of the BLAS bundled in scipy's own folder (none if shared)."""
-    controller = ThreadpoolController()
-    scipy_dir = os.path.dirname(scipy.__file__)  # also prefixes ".../scipy.libs"
-    paths = [info["filepath"] for info in controller.info()]
-    return controller.select(filepath=[p for p in paths if p.startswith(scipy_dir)])
+    return minimize(
+        fun,
+        theta0,
+        jac=True,
+        method="L-BFGS-B",
+        callback=callback,
+        options={
+            "maxiter": max_iter,
+            "maxfun": max_fun,
+            "ftol": 0.0,
+            "gtol": 1e-12,
+        },
+    )
