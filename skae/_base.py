@@ -305,14 +305,14 @@ class BaseNetwork(BaseEstimator):
         self._optimizer = optimizer = self._make_optimizer()
         batches = _Batches(X, T, sample_weight, self._batch_size(X.shape[0]))
         gradient = np.empty_like(self._theta)
-        # the parameters before the latest step, whose loss was finite
-        last_finite = self._theta.copy()
+        epoch_start = self._theta.copy()
         converged = False
         try:
             for _ in range(1 if incremental else self.max_iter):
                 start = time.perf_counter()
+                np.copyto(epoch_start, self._theta)
                 loss = self._run_epoch(
-                    objective, optimizer, batches, gradient, last_finite
+                    objective, optimizer, batches, gradient, epoch_start
                 )
                 stop = self._end_iteration(loss, validation, start)
                 if stop and not optimizer.decay():
@@ -321,17 +321,18 @@ class BaseNetwork(BaseEstimator):
                 if stop:
                     self._no_improvement_count = 0
         except KeyboardInterrupt:
-            self._interrupted(last_finite)
+            self._interrupted(epoch_start)
         else:
             if not (converged or incremental):
                 self._warn_not_converged("max_iter")
         self._restore_best()
 
-    def _run_epoch(self, objective, optimizer, batches, gradient, last_finite):
+    def _run_epoch(self, objective, optimizer, batches, gradient, epoch_start):
         """One pass over the data, a solver step per batch; returns the mean J.
 
-        ``last_finite`` is kept equal to the parameters before the latest step,
-        so that a step which makes J or the parameters non-finite can be undone.
+        A step is taken only with a finite loss and gradient, so the parameters
+        stay those of the last finite step (``epoch_start`` is the fallback if
+        a finite step still overflowed them).
         """
         theta = self._theta
         shuffle = self.shuffle and batches.batch_size < batches.n_samples
@@ -339,13 +340,13 @@ class BaseNetwork(BaseEstimator):
         epoch_loss = 0.0
         for step, (X, T, w, share) in enumerate(batches.epoch(order), 1):
             loss, _ = objective.loss_and_gradient(theta, X, T, w, out=gradient)
-            if not math.isfinite(loss):
-                self._diverged(last_finite, step)
-            np.copyto(last_finite, theta)
+            # one read of the gradient (BLAS) instead of a copy of theta a step
+            if not (math.isfinite(loss) and math.isfinite(np.vdot(gradient, gradient))):
+                self._diverged(epoch_start, step)
             optimizer.step(theta, gradient)
             epoch_loss += loss * share
         if not np.isfinite(theta).all():
-            self._diverged(last_finite, step)
+            self._diverged(epoch_start, step)
         self.t_ += batches.n_samples
         optimizer.end_epoch(self.t_)
         return epoch_loss
@@ -433,9 +434,9 @@ class BaseNetwork(BaseEstimator):
     def _diverged(self, last_finite, step=None):
         """Keep the last finite parameters and raise a ValueError saying what to do.
 
-        The current parameters are kept when they are finite (the loss of the
-        next step overflowed); otherwise ``last_finite``, those before the step
-        that made them non-finite.
+        The current parameters are kept when they are finite: a step is taken
+        only with a finite loss and gradient. Otherwise (a finite step that
+        still overflowed them) ``last_finite`` is the fallback.
         """
         if not np.isfinite(self._theta).all():
             self._theta = last_finite
