@@ -193,14 +193,10 @@ class Network:
             np.add.reduce(delta, axis=0, out=db)
             if layer == 0:
                 break
-            error, derivative = (
-                (None, None)
-                if workspace is None
-                else (
-                    workspace.errors[layer - 1],
-                    workspace.derivatives[layer - 1],
-                )
-            )
+            error = derivative = None
+            if workspace is not None:
+                error = workspace.errors[layer - 1]
+                derivative = workspace.derivatives[layer - 1]
             if W.shape[1] == 1:
                 # an outer product: a matrix product with inner dimension 1
                 # runs far below speed, broadcasting does not
