@@ -383,6 +383,17 @@ def format_time(seconds):
     return f"{seconds:.2f} s"
 
 
+def _cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
 def machine_description():
     blas = ", ".join(
         f"{info['internal_api']} {info.get('version')} ({info['num_threads']} threads,"
@@ -391,7 +402,7 @@ def machine_description():
         if info["user_api"] == "blas"
     )
     return (
-        f"{platform.machine()}, {os.cpu_count()} cores, {platform.processor() or ''}"
+        f"{_cpu_model()} ({platform.machine()}), {os.cpu_count()} cores;"
         f" Python {platform.python_version()}, NumPy {np.__version__}, SciPy "
         f"{scipy.__version__}, scikit-learn {sklearn.__version__}, skae "
         f"{skae.__version__}, PyTorch {torch.__version__ if torch else 'not installed'}"
