@@ -6,6 +6,7 @@ import copy
 import math
 import time
 import warnings
+from abc import ABCMeta, abstractmethod
 from contextlib import contextmanager
 from numbers import Integral, Real
 
@@ -30,7 +31,7 @@ class _DivergenceError(ValueError):
     """Training made the loss or the parameters non-finite."""
 
 
-class BaseNetwork(BaseEstimator):
+class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
     """Base class of the skae estimators: everything but target, loss and penalties.
 
     Subclasses define the layer sizes, the output activation, the loss, an
@@ -83,13 +84,13 @@ class BaseNetwork(BaseEstimator):
             )
         return tuple(int(n) for n in sizes)
 
+    @abstractmethod
     def _layer_sizes(self, n_features, n_outputs):
         """Widths of all layers, input first, output last."""
-        raise NotImplementedError
 
+    @abstractmethod
     def _output_activation(self):
         """Activation object of the output layer."""
-        raise NotImplementedError
 
     def _loss_name(self):
         """Key of the loss in ``LOSSES``."""
@@ -102,9 +103,9 @@ class BaseNetwork(BaseEstimator):
     def _check_setup(self, T):
         """Raise ValueError if loss, activations and targets do not fit (hook)."""
 
+    @abstractmethod
     def _validation_score(self, X, T, sample_weight):
         """Score of the current parameters on held-out data (higher is better)."""
-        raise NotImplementedError
 
     # -- fitted attributes, all views of the one flat vector -----------------
 

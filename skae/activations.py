@@ -2,6 +2,8 @@
 
 # License: BSD-3-Clause
 
+from abc import ABC, abstractmethod
+
 import numpy as np
 from scipy.special import expit
 
@@ -21,7 +23,7 @@ __all__ = [
 ]
 
 
-class Activation:
+class Activation(ABC):
     """Base class of an activation function ``f`` and its derivative.
 
     Subclasses define :meth:`forward` and :meth:`derivative`. The derivative is
@@ -39,6 +41,7 @@ class Activation:
     name = None
     output_range = (-np.inf, np.inf)
 
+    @abstractmethod
     def forward(self, z, out=None):
         """Apply the activation elementwise.
 
@@ -56,8 +59,8 @@ class Activation:
         a : ndarray
             ``f(z)``, of the same shape and dtype as ``z`` (``out`` if given).
         """
-        raise NotImplementedError
 
+    @abstractmethod
     def derivative(self, a, out=None):
         """Derivative ``f'(z)`` written in terms of the output ``a = f(z)``.
 
@@ -73,7 +76,6 @@ class Activation:
         d : ndarray
             ``f'(z)`` for the ``z`` with ``f(z) = a``, same shape and dtype.
         """
-        raise NotImplementedError
 
     def get_params(self, deep=True):
         """Return the activation's parameters as a dict (empty for most).

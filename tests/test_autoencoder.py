@@ -216,23 +216,17 @@ def test_sparse_targets_are_never_densified(
     for cls in [sparse.csr_matrix, sparse.csc_matrix, sparse.coo_matrix]:
         monkeypatch.setattr(cls, "toarray", refuse)
         monkeypatch.setattr(cls, "todense", refuse)
-    ae = AutoEncoder(
+    params = dict(
         n_components=4,
         out_activation=out_activation,
         solver=solver,
         batch_size="full",
         max_iter=5,
         random_state=0,
-    ).fit(X)
+    )
+    ae = AutoEncoder(**params).fit(X)
     monkeypatch.undo()
-    dense = AutoEncoder(
-        n_components=4,
-        out_activation=out_activation,
-        solver=solver,
-        batch_size="full",
-        max_iter=5,
-        random_state=0,
-    ).fit(digits01)
+    dense = AutoEncoder(**params).fit(digits01)
     np.testing.assert_allclose(ae.loss_curve_, dense.loss_curve_, rtol=1e-10)
     np.testing.assert_allclose(
         ae.score_samples(X), dense.score_samples(digits01), rtol=1e-10

@@ -33,6 +33,14 @@ def _estimators(**params):
     ]
 
 
+def _assert_same_parameters(first, second):
+    """Bitwise-identical weights and biases."""
+    for W1, W2 in zip(
+        first.coefs_ + first.intercepts_, second.coefs_ + second.intercepts_
+    ):
+        assert np.array_equal(W1, W2)
+
+
 def _fit(estimator, X, y):
     if isinstance(estimator, MLPRegressorGD):
         return estimator.fit(X, y)
@@ -149,10 +157,7 @@ def test_same_random_state_gives_identical_parameters(solver, regression_data):
     ):
         _fit(first, X, y)
         _fit(second, X, y)
-        for W1, W2 in zip(
-            first.coefs_ + first.intercepts_, second.coefs_ + second.intercepts_
-        ):
-            assert np.array_equal(W1, W2)
+        _assert_same_parameters(first, second)
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -402,10 +407,7 @@ def test_divergence_keeps_the_parameters_of_the_last_finite_step(rng):
     reference = MLPRegressorGD(max_iter=1, **params)
     with pytest.warns(ConvergenceWarning):
         reference.fit(X[:-1], y[:-1])
-    for W, W_ref in zip(
-        reg.coefs_ + reg.intercepts_, reference.coefs_ + reference.intercepts_
-    ):
-        assert np.array_equal(W, W_ref)
+    _assert_same_parameters(reg, reference)
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
