@@ -147,12 +147,8 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
         self.loss_curve_ = []
         self.best_loss_ = np.inf
         self._no_improvement_count = 0
-        if self.early_stopping:
-            self.validation_scores_ = []
-            self.best_validation_score_ = -np.inf
-        else:
-            self.validation_scores_ = None
-            self.best_validation_score_ = None
+        self.validation_scores_ = None  # a list once early stopping is on
+        self.best_validation_score_ = None
 
     def _make_optimizer(self):
         """A solver from the current parameters, keeping the state of an earlier
@@ -228,6 +224,7 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
         else:
             self._initialize(X.shape[1], T.shape[1], X.dtype)
         if self.early_stopping and self.validation_scores_ is None:
+            # from the first fit, or a warm start that switches it on
             self.validation_scores_ = []
             self.best_validation_score_ = -np.inf
         if not incremental:
