@@ -237,7 +237,10 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
                 X, T, sample_weight
             )
 
-        with single_threaded_scipy_blas():
+        # non-finite values are caught and reported as divergence, with the
+        # step and the fix, rather than as NumPy's floating-point warnings
+        fp_errors = np.errstate(over="ignore", invalid="ignore", divide="ignore")
+        with single_threaded_scipy_blas(), fp_errors:
             if self.solver == "lbfgs":
                 self._train_lbfgs(objective, X, T, sample_weight, validation)
             else:

@@ -78,27 +78,6 @@ def test_loss_choice(out_activation, loss, expected, digits01):
         assert np.all(-ae.score_samples(digits01) > squared)
 
 
-def test_cross_entropy_needs_the_sigmoid_output(digits01):
-    ae = AutoEncoder(out_activation="identity", loss="cross_entropy")
-    with pytest.raises(ValueError, match="sigmoid"):
-        ae.fit(digits01)
-
-
-def test_cross_entropy_needs_data_in_unit_interval(digits01):
-    ae = AutoEncoder(out_activation="sigmoid")
-    with pytest.raises(ValueError, match=r"\[-1, 1\].*MinMaxScaler"):
-        ae.fit(2 * digits01 - 1)
-
-
-def test_sparsity_needs_a_unit_range_code_activation(digits01):
-    with pytest.raises(ValueError, match="Allowed activations: sigmoid"):
-        SparseAutoEncoder(activation="tanh").fit(digits01)
-    # without the penalty any activation will do
-    SparseAutoEncoder(
-        activation="tanh", sparsity_weight=0.0, max_iter=5, random_state=0
-    ).fit(digits01)
-
-
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_sparse_autoencoder_reaches_its_target_activation(digits01):
     rho = 0.05

@@ -7,7 +7,7 @@ import pickle
 import numpy as np
 import pytest
 from scipy import sparse
-from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import r2_score
 
 import skae._base
@@ -324,90 +324,9 @@ def test_verbose_prints_one_line_per_epoch(regression_data, capsys):
     assert "validation score = " in lines[0] and "time = " in lines[0]
 
 
-@pytest.mark.parametrize("solver", SOLVERS)
-def test_keyboard_interrupt_keeps_a_usable_model(solver, regression_data, monkeypatch):
-    X, y = regression_data
-    evaluate = skae._objective.Objective.loss_and_gradient
-    calls = {"n": 0}
-
-    def interrupted_after_some_steps(self, *args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == 25:
-            raise KeyboardInterrupt
-        return evaluate(self, *args, **kwargs)
-
-    monkeypatch.setattr(
-        skae._objective.Objective, "loss_and_gradient", interrupted_after_some_steps
-    )
-    reg = MLPRegressorGD(
-        hidden_layer_sizes=(8,), solver=solver, batch_size=40, tol=0.0, random_state=0
-    )
-    with pytest.warns(UserWarning, match="KeyboardInterrupt"):
-        reg.fit(X, y)
-    assert 1 <= reg.n_iter_ < reg.max_iter
-    assert all(np.isfinite(W).all() for W in reg.coefs_)
-    assert np.isfinite(reg.predict(X)).all()
-    assert len(reg.loss_curve_) == reg.n_iter_
-
-
 def _snapshot(estimator):
     """Every attribute of an estimator, as bytes, to compare states exactly."""
     return pickle.dumps(sorted(vars(estimator).items()))
-
-
-def test_failed_refit_leaves_a_fitted_model_as_it_was(digits01):
-    ae = AutoEncoder(n_components=3, max_iter=5, random_state=0)
-    with pytest.warns(ConvergenceWarning):
-        ae.fit(digits01[:, :5])
-    before = _snapshot(ae)
-    ae.set_params(out_activation="sigmoid")
-    with pytest.raises(ValueError, match="MinMaxScaler"):
-        ae.fit(5 * digits01[:, :3])  # other width, and outside [0, 1]
-    ae.set_params(out_activation="identity")
-    assert _snapshot(ae) == before
-    assert ae.transform(digits01[:, :5]).shape == (300, 3)
-
-
-def test_failed_first_partial_fit_leaves_the_estimator_unfitted(regression_data):
-    X, y = regression_data
-    reg = MLPRegressorGD(solver="sgd", learning_rate_init=1e3, random_state=0)
-    with pytest.raises(ValueError, match="diverged"):
-        reg.partial_fit(X, y * 1e200)
-    with pytest.raises(NotFittedError):
-        reg.predict(X)
-
-
-def test_failed_partial_fit_leaves_the_model_bitwise_identical(regression_data):
-    X, y = regression_data
-    reg = MLPRegressorGD(hidden_layer_sizes=(8,), solver="sgd", random_state=0)
-    reg.partial_fit(X, y)
-    reg.partial_fit(X, y)
-    before = _snapshot(reg)
-    with pytest.raises(ValueError, match="learning_rate_init"):
-        reg.partial_fit(X, y * 1e200)
-    assert _snapshot(reg) == before
-
-
-def test_divergence_keeps_the_parameters_of_the_last_finite_step(rng):
-    X = rng.normal(size=(30, 3))
-    y = X.sum(axis=1)
-    y_outlier = y.copy()
-    y_outlier[-1] = 1e200  # its squared error overflows at the 30th step
-    params = dict(
-        hidden_layer_sizes=(4,),
-        solver="sgd",
-        batch_size=1,
-        shuffle=False,
-        random_state=0,
-    )
-    reg = MLPRegressorGD(**params)
-    with pytest.raises(ValueError, match="iteration 1, step 30"):
-        reg.fit(X, y_outlier)
-    # the same 29 steps, without the outlier
-    reference = MLPRegressorGD(max_iter=1, **params)
-    with pytest.warns(ConvergenceWarning):
-        reference.fit(X[:-1], y[:-1])
-    _assert_same_parameters(reg, reference)
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")

@@ -1,0 +1,264 @@
+"""SPEC.md's bad-input table, row by row: a clear error, and nothing lost."""
+
+# License: BSD-3-Clause
+
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.metrics import r2_score
+from sklearn.utils._param_validation import InvalidParameterError
+
+import skae._base
+from skae import AutoEncoder, MLPRegressorGD, SparseAutoEncoder
+from skae.activations import ACTIVATIONS
+
+ESTIMATORS = [
+    MLPRegressorGD(hidden_layer_sizes=(5,), random_state=0),
+    AutoEncoder(n_components=3, random_state=0),
+    SparseAutoEncoder(n_components=3, random_state=0),
+]
+IDS = [type(estimator).__name__ for estimator in ESTIMATORS]
+
+
+def _fit(estimator, X, y=None, method="fit"):
+    if isinstance(estimator, MLPRegressorGD):
+        return getattr(estimator, method)(X, X[:, 0] if y is None else y)
+    return getattr(estimator, method)(X)
+
+
+def _snapshot(estimator):
+    """Every attribute of an estimator, as bytes, to compare states exactly."""
+    return pickle.dumps(sorted(vars(estimator).items()))
+
+
+def _fitted(estimator, X):
+    estimator = clone(estimator).set_params(max_iter=5)
+    with pytest.warns(ConvergenceWarning):
+        return _fit(estimator, X)
+
+
+# -- NaN or inf in X or y, empty X, wrong n_features: scikit-learn's errors -----
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=IDS)
+@pytest.mark.parametrize("value, message", [(np.nan, "NaN"), (np.inf, "infinity")])
+def test_nan_or_inf_in_X(estimator, value, message, digits01):
+    X = digits01[:50, :8].copy()
+    X[3, 2] = value
+    with pytest.raises(ValueError, match=message):
+        _fit(clone(estimator), X)
+
+
+@pytest.mark.parametrize("value, message", [(np.nan, "NaN"), (np.inf, "infinity")])
+def test_nan_or_inf_in_y(value, message, regression_data):
+    X, y = regression_data
+    y = y.copy()
+    y[0, 1] = value
+    with pytest.raises(ValueError, match=message):
+        MLPRegressorGD().fit(X, y)
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=IDS)
+def test_empty_X(estimator):
+    with pytest.raises(ValueError, match="0 sample"):
+        _fit(clone(estimator), np.empty((0, 4)), np.empty(0))
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=IDS)
+def test_wrong_number_of_features_after_fit(estimator, digits01):
+    fitted = _fitted(estimator, digits01[:, :8])
+    methods = ["transform", "predict", "score_samples"]
+    for method in [m for m in methods if hasattr(fitted, m)]:
+        with pytest.raises(ValueError, match="X has 5 features.*expecting 8"):
+            getattr(fitted, method)(digits01[:, :5])
+
+
+# -- the loss, the output and the data must fit together ------------------------
+
+
+@pytest.mark.parametrize("cls", [AutoEncoder, SparseAutoEncoder])
+def test_cross_entropy_needs_the_sigmoid_output(cls, digits01):
+    estimator = cls(out_activation="identity", loss="cross_entropy")
+    with pytest.raises(ValueError, match="cross_entropy.*needs the sigmoid output"):
+        estimator.fit(digits01)
+    assert not hasattr(estimator, "n_iter_")  # nothing fitted, nothing half-set
+
+
+@pytest.mark.parametrize("cls", [AutoEncoder, SparseAutoEncoder])
+def test_cross_entropy_needs_data_in_the_unit_interval(cls, digits01):
+    estimator = cls(out_activation="sigmoid")
+    # the message gives the observed range and the fix
+    with pytest.raises(ValueError, match=r"\[-1, 3\].*MinMaxScaler"):
+        estimator.fit(4 * digits01 - 1)
+
+
+OUTSIDE_UNIT_RANGE = sorted(
+    name
+    for name, cls in ACTIVATIONS.items()
+    if cls().output_range[0] < 0 or cls().output_range[1] > 1
+)
+
+
+@pytest.mark.parametrize("activation", OUTSIDE_UNIT_RANGE)
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_sparsity_needs_a_code_activation_in_the_unit_interval(activation, digits01):
+    with pytest.raises(ValueError, match="Allowed activations: sigmoid"):
+        SparseAutoEncoder(activation=activation).fit(digits01)
+    # without the penalty any activation will do
+    SparseAutoEncoder(
+        activation=activation, sparsity_weight=0.0, max_iter=5, tol=1e3, random_state=0
+    ).fit(digits01)
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=IDS)
+def test_unknown_activation_lists_the_known_names(estimator, digits01):
+    estimator = clone(estimator).set_params(activation="swish")
+    with pytest.raises(InvalidParameterError, match="activation") as info:
+        _fit(estimator, digits01)
+    for name in ACTIVATIONS:
+        assert repr(name) in str(info.value)
+
+
+# -- divergence: a clear error, the last finite parameters, nothing lost --------
+
+
+DIVERGING = [
+    dict(solver="sgd", learning_rate_init=1e100),
+    dict(solver="adam", learning_rate_init=1e100),
+]
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=IDS)
+@pytest.mark.parametrize("params", DIVERGING, ids=["sgd", "adam"])
+def test_divergence_names_the_step_and_keeps_finite_parameters(
+    estimator, params, digits01
+):
+    estimator = clone(estimator).set_params(**params)
+    X = 1e200 * digits01[:60, :8]  # unscaled data and a step far too large
+    with pytest.raises(ValueError, match="diverged at iteration") as info:
+        _fit(estimator, X)
+    assert "learning_rate_init" in str(info.value)
+    assert "StandardScaler" in str(info.value)
+    assert all(np.isfinite(W).all() for W in estimator.coefs_ + estimator.intercepts_)
+
+
+def test_divergence_keeps_the_parameters_of_the_last_finite_step(rng):
+    X = rng.normal(size=(30, 3))
+    y = X.sum(axis=1)
+    y_outlier = y.copy()
+    y_outlier[-1] = 1e200  # its squared error overflows at the 30th step
+    params = dict(
+        hidden_layer_sizes=(4,),
+        solver="sgd",
+        batch_size=1,
+        shuffle=False,
+        random_state=0,
+    )
+    reg = MLPRegressorGD(**params)
+    with pytest.raises(ValueError, match="iteration 1, step 30"):
+        reg.fit(X, y_outlier)
+    # the same 29 steps, without the outlier
+    reference = MLPRegressorGD(max_iter=1, **params)
+    with pytest.warns(ConvergenceWarning):
+        reference.fit(X[:-1], y[:-1])
+    for W, W_ref in zip(
+        reg.coefs_ + reg.intercepts_, reference.coefs_ + reference.intercepts_
+    ):
+        assert np.array_equal(W, W_ref)
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=IDS)
+@pytest.mark.parametrize("params", DIVERGING, ids=["sgd", "adam"])
+def test_diverging_partial_fit_leaves_the_model_bitwise_identical(
+    estimator, params, digits01
+):
+    estimator = clone(estimator).set_params(solver=params["solver"])
+    X = digits01[:60, :8]
+    _fit(estimator, X, method="partial_fit")
+    _fit(estimator, X, method="partial_fit")
+    before = _snapshot(estimator)
+    estimator.set_params(**params)
+    with pytest.raises(ValueError, match="diverged"):
+        _fit(estimator, 1e200 * X, method="partial_fit")
+    estimator.set_params(learning_rate_init=ESTIMATORS[0].learning_rate_init)
+    assert _snapshot(estimator) == before
+
+
+def test_failed_first_partial_fit_leaves_the_estimator_unfitted(regression_data):
+    X, y = regression_data
+    reg = MLPRegressorGD(solver="sgd", learning_rate_init=1e3, random_state=0)
+    with pytest.raises(ValueError, match="diverged"):
+        reg.partial_fit(X, y * 1e200)
+    with pytest.raises(NotFittedError):
+        reg.predict(X)
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=IDS)
+def test_failed_refit_leaves_a_fitted_model_as_it_was(estimator, digits01):
+    fitted = _fitted(estimator, digits01[:, :5])
+    before = _snapshot(fitted)
+    with pytest.raises(ValueError, match="NaN"):
+        _fit(fitted, np.full((10, 3), np.nan))  # other width, and NaN
+    assert _snapshot(fitted) == before
+    assert fitted.transform(digits01[:, :5]).shape[0] == 300
+
+
+# -- Ctrl-C: training stops, the model keeps usable parameters, a warning -----
+
+
+def _interrupt_at(monkeypatch, iteration):
+    """Raise KeyboardInterrupt from the training loop's per-iteration hook (the
+    end of an epoch, or the L-BFGS callback) once ``iteration`` is recorded."""
+    end_iteration = skae._base.BaseNetwork._end_iteration
+
+    def interrupted(self, *args, **kwargs):
+        stop = end_iteration(self, *args, **kwargs)
+        if self.n_iter_ == iteration:
+            raise KeyboardInterrupt
+        return stop
+
+    monkeypatch.setattr(skae._base.BaseNetwork, "_end_iteration", interrupted)
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=IDS)
+@pytest.mark.parametrize("solver", ["sgd", "adam", "lbfgs"])
+def test_keyboard_interrupt_keeps_a_usable_model(
+    estimator, solver, monkeypatch, digits01
+):
+    _interrupt_at(monkeypatch, 3)
+    estimator = clone(estimator).set_params(solver=solver, tol=0.0)
+    with pytest.warns(UserWarning, match="KeyboardInterrupt"):
+        _fit(estimator, digits01)
+    assert estimator.n_iter_ == 3
+    assert len(estimator.loss_curve_) == 3
+    assert all(np.isfinite(W).all() for W in estimator.coefs_ + estimator.intercepts_)
+    assert np.isfinite(estimator.transform(digits01)).all()
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam", "lbfgs"])
+def test_keyboard_interrupt_keeps_the_best_parameters_with_early_stopping(
+    solver, monkeypatch, regression_data
+):
+    X, y = regression_data
+    n_val = 20
+
+    def last_rows_held_out(*arrays, test_size, random_state):
+        return [part for a in arrays for part in (a[:-n_val], a[-n_val:])]
+
+    monkeypatch.setattr(skae._base, "train_test_split", last_rows_held_out)
+    _interrupt_at(monkeypatch, 15)
+    reg = MLPRegressorGD(
+        hidden_layer_sizes=(30,),
+        solver=solver,
+        early_stopping=True,
+        learning_rate_init=0.05,
+        n_iter_no_change=100,
+        random_state=0,
+    )
+    with pytest.warns(UserWarning, match="best parameters"):
+        reg.fit(X, y)
+    held_out = r2_score(y[-n_val:], reg.predict(X[-n_val:]))
+    assert held_out == pytest.approx(max(reg.validation_scores_), rel=1e-12)
