@@ -306,14 +306,16 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
         self._optimizer = optimizer = self._make_optimizer()
         batches = _Batches(X, T, sample_weight, self._batch_size(X.shape[0]))
         gradient = np.empty_like(self._theta)
-        epoch_start = self._theta.copy()
+        # fallbacks if a step makes the parameters unusable: those at the start
+        # of the epoch, and those before its last step (checked at its end)
+        epoch_start, before_last = self._theta.copy(), self._theta.copy()
         converged = False
         try:
             for _ in range(1 if incremental else self.max_iter):
                 start = time.perf_counter()
                 np.copyto(epoch_start, self._theta)
                 loss = self._run_epoch(
-                    objective, optimizer, batches, gradient, epoch_start
+                    objective, optimizer, batches, gradient, epoch_start, before_last
                 )
                 stop = self._end_iteration(loss, validation, start)
                 if stop and not optimizer.decay():
@@ -328,12 +330,15 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
                 self._warn_not_converged("max_iter")
         self._restore_best()
 
-    def _run_epoch(self, objective, optimizer, batches, gradient, epoch_start):
+    def _run_epoch(
+        self, objective, optimizer, batches, gradient, epoch_start, before_last
+    ):
         """One pass over the data, a solver step per batch; returns the mean J.
 
-        A step is taken only with a finite loss and gradient, so the parameters
-        stay those of the last finite step (``epoch_start`` is the fallback if
-        a finite step still overflowed them).
+        A step is taken only with a finite loss and gradient, and the result of
+        the last step is checked on its batch, so the parameters stay those of
+        the last finite step (``epoch_start`` is the fallback if a step still
+        overflowed them).
         """
         theta = self._theta
         shuffle = self.shuffle and batches.batch_size < batches.n_samples
@@ -344,10 +349,14 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
             # one read of the gradient (BLAS) instead of a copy of theta a step
             if not (math.isfinite(loss) and math.isfinite(np.vdot(gradient, gradient))):
                 self._diverged(epoch_start, step)
+            if step == batches.n_batches:
+                np.copyto(before_last, theta)
             optimizer.step(theta, gradient)
             epoch_loss += loss * share
-        if not np.isfinite(theta).all():
-            self._diverged(epoch_start, step)
+        if not math.isfinite(objective.value(theta, X, T, w)):
+            last_step_copied = step == batches.n_batches
+            fallback = before_last if last_step_copied else epoch_start
+            self._diverged(fallback, step, keep_current=False)
         self.t_ += batches.n_samples
         optimizer.end_epoch(self.t_)
         return epoch_loss
@@ -432,14 +441,15 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
         if best is not None:
             self._theta = best
 
-    def _diverged(self, last_finite, step=None):
+    def _diverged(self, last_finite, step=None, keep_current=True):
         """Keep the last finite parameters and raise a ValueError saying what to do.
 
-        The current parameters are kept when they are finite: a step is taken
-        only with a finite loss and gradient. Otherwise (a finite step that
-        still overflowed them) ``last_finite`` is the fallback.
+        With ``keep_current``, the current parameters are kept when they are
+        finite (a step is taken only with a finite loss and gradient);
+        otherwise, or when the current ones are known to give a non-finite
+        loss, ``last_finite`` replaces them.
         """
-        if not np.isfinite(self._theta).all():
+        if not (keep_current and np.isfinite(self._theta).all()):
             self._theta = last_finite
         where = f"iteration {self.n_iter_ + 1}"
         if step is not None:
@@ -489,6 +499,7 @@ class _Batches:
         self.X, self.T, self.sample_weight = X, T, sample_weight
         self.n_samples = X.shape[0]
         self.batch_size = batch_size
+        self.n_batches = -(-self.n_samples // batch_size)
         self._X_rows = _row_buffer(X, batch_size)
         self._T_rows = None if T is X else _row_buffer(T, batch_size)
         self._total_weight = None if sample_weight is None else sample_weight.sum()

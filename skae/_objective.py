@@ -66,11 +66,7 @@ class Objective:
         n_samples = X.shape[0]
         workspace = self._workspace(n_samples, theta.dtype)
         activations, logits = self.network.forward(theta, X, workspace=workspace)
-        # share of each sample in the weighted mean: w_i / sum(w), or 1 / n
-        if sample_weight is None:
-            share = 1.0 / n_samples
-        else:
-            share = (sample_weight / sample_weight.sum()).astype(theta.dtype)[:, None]
+        share = _share(n_samples, sample_weight, theta.dtype)
         loss, output_delta = self.loss.loss_and_delta(
             T,
             activations[-1],
@@ -83,11 +79,7 @@ class Objective:
 
         activation_grads = {}
         if self.sparsity is not None:
-            code = activations[self.sparse_layer]
-            if isinstance(share, float):
-                rho_hat = code.mean(axis=0)
-            else:
-                rho_hat = share[:, 0] @ code
+            rho_hat = self._mean_code(activations, share)
             loss += self.sparsity.value(rho_hat)
             # d rho_hat_j / d h_ij = share_i; a row broadcasts when it is 1 / n
             kl_gradient = self.sparsity.gradient(rho_hat).astype(theta.dtype)
@@ -103,9 +95,35 @@ class Objective:
         self.weight_decay.add_gradient(weights, self.network.flat_weights(gradient))
         return float(loss), gradient
 
+    def value(self, theta, X, T, sample_weight=None):
+        """Return ``J(theta)`` on a batch without the gradient: a forward pass."""
+        workspace = self._workspace(X.shape[0], theta.dtype)
+        activations, logits = self.network.forward(theta, X, workspace=workspace)
+        share = _share(X.shape[0], sample_weight, theta.dtype)
+        losses = self.loss.value(T, activations[-1], logits)
+        loss = (
+            share * losses.sum() if isinstance(share, float) else share[:, 0] @ losses
+        )
+        if self.sparsity is not None:
+            loss += self.sparsity.value(self._mean_code(activations, share))
+        return float(loss) + self.weight_decay.value(self.network.flat_weights(theta))
+
+    def _mean_code(self, activations, share):
+        """``rho_hat``: the (weighted) mean activation of the sparse layer."""
+        code = activations[self.sparse_layer]
+        return code.mean(axis=0) if isinstance(share, float) else share[:, 0] @ code
+
     def _workspace(self, n_samples, dtype):
         """Buffers for this batch size, kept from one step to the next."""
         workspace = getattr(self, "_buffers", None)
         if workspace is None or not workspace.fits(n_samples, dtype):
             workspace = self._buffers = self.network.workspace(n_samples, dtype)
         return workspace.rows(n_samples)
+
+
+def _share(n_samples, sample_weight, dtype):
+    """Each sample's share of the weighted mean: ``w_i / sum(w)``, or ``1 / n``
+    as a Python float (which keeps float32 arithmetic in float32)."""
+    if sample_weight is None:
+        return 1.0 / n_samples
+    return (sample_weight / sample_weight.sum()).astype(dtype)[:, None]

@@ -4,6 +4,7 @@
 
 import numpy as np
 import pytest
+from hypothesis import settings
 from sklearn.datasets import load_digits, make_regression
 from sklearn.preprocessing import MinMaxScaler
 
@@ -33,3 +34,12 @@ def digits01():
     """The first 300 bundled digits, scaled to [0, 1]."""
     X = load_digits().data[:300]
     return MinMaxScaler().fit_transform(X)
+
+
+# Hypothesis: a fixed, derandomized profile keeps CI reproducible and quick;
+# "long" explores further for a release (pytest --hypothesis-profile=long).
+settings.register_profile(
+    "ci", max_examples=2000, deadline=None, derandomize=True, print_blob=True
+)
+settings.register_profile("long", max_examples=50_000, deadline=None)
+settings.load_profile("ci")

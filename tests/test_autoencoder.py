@@ -210,3 +210,17 @@ def test_sparse_targets_are_never_densified(
     np.testing.assert_allclose(
         ae.score_samples(X), dense.score_samples(digits01), rtol=1e-10
     )
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "adam"])
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_saturated_code_units_give_a_finite_objective(solver, rng):
+    # inputs so large that every code unit starts saturated at exactly 0 or 1:
+    # rho_hat is 0 or 1, and the KL term is clipped to stay finite
+    X = np.tile(1e4 * rng.standard_normal(6), (40, 1))
+    sae = SparseAutoEncoder(n_components=3, solver=solver, max_iter=5, random_state=0)
+    sae.fit(X)
+    assert np.all((sae.mean_activation_ == 0) | (sae.mean_activation_ == 1))
+    assert np.isfinite(sae.loss_curve_).all()
+    assert all(np.isfinite(W).all() for W in sae.coefs_ + sae.intercepts_)
+    assert np.isfinite(sae.mean_activation_).all()
