@@ -113,7 +113,7 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNetwork
         Number of training samples seen by the stochastic solvers.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (n_features,)
         Names of the features seen during fit, when they are all strings.
     n_outputs_ : int
         Number of outputs, equal to ``n_features_in_``.
@@ -325,7 +325,7 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNetwork
 
         Returns
         -------
-        X_original : ndarray of shape (n_samples, n_features_in_)
+        X_original : ndarray of shape (n_samples, n_features)
             Reconstructions.
         """
         check_is_fitted(self)
@@ -492,7 +492,7 @@ class SparseAutoEncoder(AutoEncoder):
         Number of training samples seen by the stochastic solvers.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (n_features,)
         Names of the features seen during fit, when they are all strings.
     n_outputs_ : int
         Number of outputs, equal to ``n_features_in_``.

@@ -127,7 +127,7 @@ class MLPRegressorGD(
         Number of training samples seen by the stochastic solvers.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (n_features,)
         Names of the features seen during fit, when they are all strings.
     n_outputs_ : int
         Number of outputs.

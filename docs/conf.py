@@ -1,0 +1,54 @@
+"""Sphinx configuration for skae's documentation."""
+
+# License: BSD-3-Clause
+
+import os
+
+import skae
+
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+project = "skae"
+author = "the skae developers"
+copyright = "the skae developers, BSD-3-Clause"
+release = skae.__version__
+version = release
+
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
+    "sphinx.ext.mathjax",
+    "numpydoc",
+    "sphinx_gallery.gen_gallery",
+]
+
+autosummary_generate = True
+numpydoc_show_class_members = False
+numpydoc_class_members_toctree = False
+exclude_patterns = ["_build", "auto_examples/*.ipynb", "auto_examples/*.py.md5"]
+templates_path = ["_templates"]
+html_theme = "alabaster"
+html_title = f"skae {release}"
+
+sphinx_gallery_conf = {
+    "examples_dirs": "../examples",
+    "gallery_dirs": "auto_examples",
+    "filename_pattern": "/plot_",
+    "download_all_examples": False,
+    "remove_config_comments": True,
+    "within_subsection_order": "FileNameSortKey",
+}
+
+
+def _skip_scikit_learn_members(app, what, name, obj, skip, options):
+    """Document the methods skae writes, not those scikit-learn's mixins add
+    (their docstrings point into scikit-learn's own documentation)."""
+    if what == "class" and not (getattr(obj, "__module__", None) or "").startswith(
+        "skae"
+    ):
+        return True
+    return None
+
+
+def setup(app):
+    app.connect("autodoc-skip-member", _skip_scikit_learn_members)
