@@ -34,6 +34,7 @@ def _public_names():
     for name in activations.__all__:
         if name != "ACTIVATIONS":  # a dict: its docstring is dict's
             yield f"skae.activations.{name}"
+    yield "skae.plotting.plot_filters"
     yield "skae.activations.Activation.forward"
     yield "skae.activations.Activation.derivative"
 
