@@ -11,7 +11,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from skae._base import BaseNetwork
-from skae._mlp import _DTYPES, _stochastic_solver
+from skae._mlp import _input_dtype, _stochastic_solver
 from skae._penalties import KLSparsity
 from skae.activations import ACTIVATIONS, get_activation
 
@@ -104,7 +104,11 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNetwork
     best_loss_ : float
         Smallest value in ``loss_curve_``.
     validation_scores_ : list of float or None
-        Validation score at each iteration with ``early_stopping``.
+        Validation score (minus the mean reconstruction loss) at each
+        iteration, with ``X_val`` or ``early_stopping``; else None.
+    validation_loss_curve_ : list of float or None
+        The objective J on the validation data at each iteration, beside
+        ``loss_curve_``; None without validation data.
     best_validation_score_ : float or None
         Best of ``validation_scores_``.
     n_iter_ : int
@@ -245,19 +249,19 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNetwork
 
     # -- public API -----------------------------------------------------------
 
-    def _validate_input(self, X, reset=False):
-        if not reset:
+    def _validate_input(self, X, reset=False, dtype=None):
+        if not reset and dtype is None:
             check_is_fitted(self)
         return validate_data(
             self,
             X,
             accept_sparse=("csr", "csc"),
-            dtype=_DTYPES if reset else self._theta.dtype,
+            dtype=_input_dtype(self, reset, dtype),
             reset=reset,
         )
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, *, X_val=None):
         """Fit the autoencoder to reconstruct ``X``.
 
         Parameters
@@ -266,6 +270,11 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNetwork
             Training data; CSR and CSC matrices are never densified whole.
         y : None
             Ignored.
+        X_val : {array-like, sparse matrix} of shape (n_val, n_features), default=None
+            Validation data. When given, ``validation_scores_`` (minus the mean
+            reconstruction loss) and ``validation_loss_curve_`` (the objective
+            J) are recorded every iteration, and early stopping uses them
+            instead of holding out ``validation_fraction`` of ``X``.
 
         Returns
         -------
@@ -275,7 +284,11 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNetwork
         reset = not (self.warm_start and hasattr(self, "_theta"))
         with self._rollback_on_error(keep_divergence=True):
             X = self._validate_input(X, reset=reset)
-            return self._fit_network(X, X)
+            validation = None
+            if X_val is not None:
+                X_val = self._validate_input(X_val, dtype=X.dtype)
+                validation = (X_val, X_val, None)
+            return self._fit_network(X, X, validation=validation)
 
     @available_if(_stochastic_solver)
     @_fit_context(prefer_skip_nested_validation=True)
@@ -483,7 +496,11 @@ class SparseAutoEncoder(AutoEncoder):
     best_loss_ : float
         Smallest value in ``loss_curve_``.
     validation_scores_ : list of float or None
-        Validation score at each iteration with ``early_stopping``.
+        Validation score (minus the mean reconstruction loss) at each
+        iteration, with ``X_val`` or ``early_stopping``; else None.
+    validation_loss_curve_ : list of float or None
+        The objective J on the validation data at each iteration, beside
+        ``loss_curve_``; None without validation data.
     best_validation_score_ : float or None
         Best of ``validation_scores_``.
     n_iter_ : int

@@ -147,7 +147,9 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
         self.loss_curve_ = []
         self.best_loss_ = np.inf
         self._no_improvement_count = 0
-        self.validation_scores_ = None  # a list once early stopping is on
+        # lists once there is a validation set (X_val, or early stopping)
+        self.validation_scores_ = None
+        self.validation_loss_curve_ = None
         self.best_validation_score_ = None
 
     def _make_optimizer(self):
@@ -206,36 +208,38 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
                 vars(self).update(backup)
             raise
 
-    def _fit_network(self, X, T, sample_weight=None, incremental=False):
+    def _fit_network(
+        self, X, T, sample_weight=None, incremental=False, validation=None
+    ):
         """Train on ``(X, T)``: the one training loop of every estimator.
 
         ``incremental`` (partial_fit) trains one epoch and keeps the solver's
         state; otherwise ``max_iter`` epochs, continuing with ``warm_start``.
+        ``validation`` is the user's ``(X_val, T_val, sample_weight_val)``;
+        without it, early stopping holds out ``validation_fraction``.
         """
-        if sparse.issparse(X):
-            # CSR for row slicing; never densified. An autoencoder's target
-            # stays the very object that is its input (gathered once a batch).
-            target_is_input = T is X
-            X = X.tocsr()
-            T = X if target_is_input else T
+        X, T = _rows_sliceable(X, T)
         self._check_setup(T)
         if hasattr(self, "_theta") and (incremental or self.warm_start):
             self._check_architecture(X.shape[1], T.shape[1])
         else:
             self._initialize(X.shape[1], T.shape[1], X.dtype)
-        if self.early_stopping and self.validation_scores_ is None:
-            # from the first fit, or a warm start that switches it on
-            self.validation_scores_ = []
-            self.best_validation_score_ = -np.inf
         if not incremental:
             self._no_improvement_count = 0
         objective = self._build_objective()
 
-        validation = None
-        if self.early_stopping and not incremental:
+        if validation is None and self.early_stopping and not incremental:
             X, T, sample_weight, validation = self._split_validation(
                 X, T, sample_weight
             )
+        if validation is not None:
+            X_val, T_val = _rows_sliceable(*validation[:2])
+            validation = _Validation(X_val, T_val, validation[2], objective)
+            if self.validation_scores_ is None:
+                # from the first fit, or a warm start that adds validation
+                self.validation_scores_ = []
+                self.validation_loss_curve_ = []
+                self.best_validation_score_ = -np.inf
 
         # non-finite values are caught and reported as divergence, with the
         # step and the fix, rather than as NumPy's floating-point warnings
@@ -419,16 +423,17 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
         self.loss_ = float(loss)
         self.loss_curve_.append(self.loss_)
         message = f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}"
+        improved = self.loss_ < self.best_loss_ - self.tol
         if validation is not None:
-            score = self._validation_score(*validation)
+            score = self._validation_score(validation.X, validation.T, validation.w)
             self.validation_scores_.append(score)
+            self.validation_loss_curve_.append(validation.loss(self._theta))
             message += f", validation score = {score:.8f}"
-            improved = score > self.best_validation_score_ + self.tol
-            if score > self.best_validation_score_:
-                self.best_validation_score_ = score
-                self._best_theta = self._theta.copy()
-        else:
-            improved = self.loss_ < self.best_loss_ - self.tol
+            if self.early_stopping:
+                improved = score > self.best_validation_score_ + self.tol
+                if score > self.best_validation_score_:
+                    self._best_theta = self._theta.copy()
+            self.best_validation_score_ = max(self.best_validation_score_, score)
         self.best_loss_ = min(self.best_loss_, self.loss_)
         self._no_improvement_count = 0 if improved else self._no_improvement_count + 1
         if self.verbose:
@@ -518,6 +523,28 @@ class _Batches:
             X = _take_rows(self.X, rows, self._X_rows)
             T = X if self.T is self.X else _take_rows(self.T, rows, self._T_rows)
             yield X, T, w, share
+
+
+class _Validation:
+    """Held-out data the training loop scores after every epoch."""
+
+    def __init__(self, X, T, w, objective):
+        self.X, self.T, self.w = X, T, w
+        self.objective = objective
+
+    def loss(self, theta):
+        """The objective J on the held-out data."""
+        return self.objective.value(theta, self.X, self.T, self.w)
+
+
+def _rows_sliceable(X, T):
+    """CSR for row slicing, never densified; an autoencoder's target stays the
+    very object that is its input (gathered once a batch)."""
+    if not sparse.issparse(X):
+        return X, T
+    target_is_input = T is X
+    X = X.tocsr()
+    return X, (X if target_is_input else T)
 
 
 def _row_buffer(A, n_rows):

@@ -23,6 +23,15 @@ from skae.activations import Identity
 _DTYPES = (np.float64, np.float32)
 
 
+def _input_dtype(estimator, reset, dtype=None):
+    """The dtype to validate data into: ``dtype`` if given (validation data
+    takes the training data's), float64 or float32 on a fresh fit, else the
+    dtype the parameters were fitted in."""
+    if dtype is not None:
+        return dtype
+    return _DTYPES if reset else estimator._theta.dtype
+
+
 def _stochastic_solver(estimator):
     """``partial_fit`` exists for "sgd" and "adam", as in scikit-learn."""
     if estimator.solver == "lbfgs":
@@ -118,7 +127,11 @@ class MLPRegressorGD(
     best_loss_ : float
         Smallest value in ``loss_curve_``.
     validation_scores_ : list of float or None
-        Validation R^2 at each epoch with ``early_stopping``, else None.
+        Validation R^2 at each epoch, with ``X_val`` or ``early_stopping``;
+        else None.
+    validation_loss_curve_ : list of float or None
+        The objective J on the validation data at each epoch, beside
+        ``loss_curve_``; None without validation data.
     best_validation_score_ : float or None
         Best of ``validation_scores_``.
     n_iter_ : int
@@ -212,13 +225,13 @@ class MLPRegressorGD(
     def _validation_score(self, X, T, sample_weight):
         return r2_score(T, self._forward(X), sample_weight=sample_weight)
 
-    def _validate_training_data(self, X, y, sample_weight, reset):
+    def _validate_training_data(self, X, y, sample_weight, reset, dtype=None):
         X, y = validate_data(
             self,
             X,
             y,
             accept_sparse=("csr", "csc"),
-            dtype=_DTYPES if reset else self._theta.dtype,
+            dtype=_input_dtype(self, reset, dtype),
             multi_output=True,
             y_numeric=True,
             reset=reset,
@@ -238,7 +251,16 @@ class MLPRegressorGD(
         return X, y, sample_weight
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(
+        self,
+        X,
+        y,
+        sample_weight=None,
+        *,
+        X_val=None,
+        y_val=None,
+        sample_weight_val=None,
+    ):
         """Fit the network to data ``X`` and targets ``y``.
 
         Parameters
@@ -253,6 +275,15 @@ class MLPRegressorGD(
             act exactly as repeated rows; on mini-batches each batch weights
             its own samples, and the batches of weighted and of repeated data
             differ.
+        X_val : {array-like, sparse matrix} of shape (n_val, n_features), default=None
+            Validation inputs. When given, ``validation_scores_`` (R^2) and
+            ``validation_loss_curve_`` (the objective J) are recorded every
+            epoch, and early stopping uses them instead of holding out
+            ``validation_fraction`` of ``X``.
+        y_val : array-like of shape (n_val,) or (n_val, n_outputs), default=None
+            Validation targets, required with ``X_val``.
+        sample_weight_val : array-like of shape (n_val,), default=None
+            Weights of the validation samples.
 
         Returns
         -------
@@ -260,9 +291,16 @@ class MLPRegressorGD(
             The fitted estimator.
         """
         reset = not (self.warm_start and hasattr(self, "_theta"))
+        if (X_val is None) != (y_val is None):
+            raise ValueError("X_val and y_val go together: pass both or neither.")
         with self._rollback_on_error(keep_divergence=True):
             X, y, w = self._validate_training_data(X, y, sample_weight, reset)
-            return self._fit_network(X, y, w)
+            validation = None
+            if X_val is not None:
+                validation = self._validate_training_data(
+                    X_val, y_val, sample_weight_val, reset=False, dtype=X.dtype
+                )
+            return self._fit_network(X, y, w, validation=validation)
 
     @available_if(_stochastic_solver)
     @_fit_context(prefer_skip_nested_validation=True)

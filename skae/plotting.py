@@ -89,9 +89,7 @@ def _tile(weights, image_shape, n_cols, gap=1):
     height, width = image_shape
     n_units = weights.shape[1]
     n_rows = math.ceil(n_units / n_cols)
-    grid = np.full(
-        (n_rows * (height + gap) + gap, n_cols * (width + gap) + gap), -1.0
-    )
+    grid = np.full((n_rows * (height + gap) + gap, n_cols * (width + gap) + gap), -1.0)
     scale = np.abs(weights).max(axis=0)
     scale[scale == 0] = 1.0
     for unit in range(n_units):

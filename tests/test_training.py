@@ -373,3 +373,56 @@ def test_lbfgs_warning_names_the_limit_it_hit(digits01):
     with pytest.warns(ConvergenceWarning, match="reached max_fun"):
         ae.fit(digits01)
     assert ae.n_iter_ <= 15
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_user_validation_set_is_scored_every_epoch(solver, regression_data):
+    X, y = regression_data
+    X_train, y_train, X_val, y_val = X[:90], y[:90], X[90:], y[90:]
+    reg = MLPRegressorGD(
+        hidden_layer_sizes=(8,), solver=solver, max_iter=20, random_state=0
+    ).fit(X_train, y_train, X_val=X_val, y_val=y_val)
+    assert len(reg.validation_scores_) == len(reg.validation_loss_curve_) == reg.n_iter_
+    # the last entries describe the final parameters
+    assert reg.validation_scores_[-1] == pytest.approx(reg.score(X_val, y_val))
+    residual = ((reg.predict(X_val) - y_val) ** 2).sum(axis=1).mean()
+    penalty = reg.weight_decay * sum((W**2).sum() for W in reg.coefs_)
+    assert reg.validation_loss_curve_[-1] == pytest.approx(residual + penalty)
+    # training loss and validation loss are the same objective, side by side
+    assert len(reg.loss_curve_) == len(reg.validation_loss_curve_)
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_early_stopping_uses_the_user_validation_set(solver, regression_data):
+    X, y = regression_data
+    X_train, y_train, X_val, y_val = X[:90], y[:90], X[90:], y[90:]
+    reg = MLPRegressorGD(
+        hidden_layer_sizes=(30,),
+        solver=solver,
+        early_stopping=True,
+        learning_rate_init=0.05,
+        n_iter_no_change=5,
+        max_iter=300,
+        random_state=0,
+    ).fit(X_train, y_train, X_val=X_val, y_val=y_val)
+    # nothing was held out of X_train, and the kept parameters are the best
+    # ones on the given validation set
+    assert reg.best_validation_score_ == max(reg.validation_scores_)
+    assert reg.score(X_val, y_val) == pytest.approx(reg.best_validation_score_)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_autoencoder_validation_set(digits01):
+    ae = AutoEncoder(n_components=6, max_iter=10, random_state=0)
+    ae.fit(digits01[:200], X_val=digits01[200:])
+    assert len(ae.validation_loss_curve_) == ae.n_iter_
+    assert ae.validation_scores_[-1] == pytest.approx(ae.score(digits01[200:]))
+
+
+def test_validation_set_errors(regression_data):
+    X, y = regression_data
+    with pytest.raises(ValueError, match="X_val and y_val go together"):
+        MLPRegressorGD().fit(X, y, X_val=X)
+    with pytest.raises(ValueError, match="features"):
+        MLPRegressorGD(max_iter=2).fit(X, y, X_val=X[:, :3], y_val=y)
