@@ -225,7 +225,7 @@ class Workspace:
         self.output_delta = np.empty((n_rows, widths[-1]), dtype)
         self.errors = [np.empty((n_rows, n), dtype) for n in widths[:-1]]
         self.derivatives = [np.empty((n_rows, n), dtype) for n in widths]
-        self._cut = {n_rows: self}
+        self._cut = {}  # never holds self: a cycle would outlive every fit
 
     def fits(self, n_rows, dtype):
         """Whether batches of ``n_rows`` samples of ``dtype`` fit in these arrays."""
@@ -233,10 +233,12 @@ class Workspace:
 
     def rows(self, n_rows):
         """The workspace cut to its first ``n_rows`` rows (views, made once)."""
+        if n_rows == self.n_rows:
+            return self
         cut = self._cut.get(n_rows)
         if cut is None:
             cut = self._cut[n_rows] = object.__new__(Workspace)
-            cut.n_rows, cut.dtype, cut._cut = n_rows, self.dtype, {n_rows: cut}
+            cut.n_rows, cut.dtype, cut._cut = n_rows, self.dtype, {}
             for name in ("logits", "errors", "derivatives"):
                 setattr(cut, name, [array[:n_rows] for array in getattr(self, name)])
             cut.output = self.output[:n_rows]

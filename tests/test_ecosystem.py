@@ -1,0 +1,149 @@
+"""The scikit-learn ecosystem: DataFrames, persistence, Dask, data on disk."""
+
+# License: BSD-3-Clause
+
+import pickle
+import tracemalloc
+
+import distributed
+import joblib
+import numpy as np
+import pandas as pd
+import polars as pl
+import pytest
+import skops.io
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV
+
+from skae import AutoEncoder, MLPRegressorGD, SparseAutoEncoder
+
+ESTIMATORS = [
+    MLPRegressorGD(hidden_layer_sizes=(4,), solver="adam", max_iter=5, random_state=0),
+    AutoEncoder(n_components=3, max_iter=5, random_state=0),
+    SparseAutoEncoder(n_components=3, max_iter=5, random_state=0),
+]
+IDS = [type(estimator).__name__ for estimator in ESTIMATORS]
+
+
+def _fit(estimator, X):
+    if isinstance(estimator, MLPRegressorGD):
+        return estimator.fit(X, np.asarray(X)[:, 0])
+    return estimator.fit(X)
+
+
+# -- DataFrames in and out ----------------------------------------------------
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=IDS)
+@pytest.mark.parametrize("container", ["pandas", "polars"])
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_set_output_returns_frames_named_by_feature_names_out(
+    estimator, container, digits01
+):
+    columns = [f"pixel{i}" for i in range(8)]
+    frame = pd.DataFrame(digits01[:, :8], columns=columns)
+    if container == "polars":
+        frame = pl.from_pandas(frame)
+    estimator = clone(estimator).set_output(transform=container)
+    codes = _fit(estimator, frame).transform(frame)
+    assert list(codes.columns) == list(estimator.get_feature_names_out())
+    assert codes.shape[0] == 300
+    assert isinstance(codes, pd.DataFrame if container == "pandas" else pl.DataFrame)
+    assert list(estimator.feature_names_in_) == columns
+    # columns in another order are refused, as scikit-learn does
+    renamed = pd.DataFrame(digits01[:, :8], columns=columns[::-1])
+    with pytest.raises(ValueError, match="feature names"):
+        estimator.transform(renamed)
+
+
+# -- persistence: pickle, joblib, skops ----------------------------------------
+
+
+def _round_trips(estimator, tmp_path):
+    yield pickle.loads(pickle.dumps(estimator))
+    joblib.dump(estimator, tmp_path / "model.joblib")
+    yield joblib.load(tmp_path / "model.joblib")
+    data = skops.io.dumps(estimator)
+    untrusted = skops.io.get_untrusted_types(data=data)
+    # only skae's own types need trusting
+    assert all(name.startswith("skae.") for name in untrusted)
+    yield skops.io.loads(data, trusted=untrusted)
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=IDS)
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_persistence_round_trips_give_identical_outputs(estimator, tmp_path, digits01):
+    fitted = _fit(clone(estimator), digits01)
+    for restored in _round_trips(fitted, tmp_path):
+        assert type(restored) is type(fitted)
+        np.testing.assert_array_equal(
+            restored.transform(digits01), fitted.transform(digits01)
+        )
+        if isinstance(fitted, MLPRegressorGD):
+            np.testing.assert_array_equal(
+                restored.predict(digits01), fitted.predict(digits01)
+            )
+        else:
+            assert restored.score(digits01) == fitted.score(digits01)
+
+
+# -- distributed grid search on a Dask cluster ---------------------------------
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+@pytest.mark.filterwarnings("ignore::ResourceWarning")
+def test_grid_search_on_a_dask_cluster_matches_a_local_run(digits01):
+    grid = {
+        "sparsity_weight": [0.1, 3.0],
+        "sparsity_target": [0.05, 0.2],
+        "weight_decay": [1e-4, 1e-2],
+    }
+    estimator = SparseAutoEncoder(n_components=4, max_iter=10, random_state=0)
+    local = GridSearchCV(estimator, grid, cv=2).fit(digits01)
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster),
+    ):
+        with joblib.parallel_backend("dask"):
+            remote = GridSearchCV(estimator, grid, cv=2, n_jobs=-1).fit(digits01)
+    assert local.cv_results_["params"] == remote.cv_results_["params"]
+    for key in ("split0_test_score", "split1_test_score", "mean_test_score"):
+        np.testing.assert_array_equal(local.cv_results_[key], remote.cv_results_[key])
+
+
+# -- data larger than memory: partial_fit over chunks on disk -----------------
+
+
+def test_partial_fit_over_a_memmap_keeps_memory_to_a_chunk(tmp_path):
+    n_samples, n_features, chunk = 40_000, 64, 1_000
+    data = np.memmap(
+        tmp_path / "data.f64",
+        dtype=np.float64,
+        mode="w+",
+        shape=(n_samples, n_features),
+    )
+    rng = np.random.default_rng(0)
+    for start in range(0, n_samples, chunk):
+        data[start : start + chunk] = rng.uniform(size=(chunk, n_features))
+    data.flush()
+    X = np.memmap(
+        tmp_path / "data.f64", dtype=np.float64, mode="r", shape=(n_samples, n_features)
+    )
+    ae = AutoEncoder(n_components=16, solver="adam", batch_size=100, random_state=0)
+    ae.partial_fit(X[:chunk])  # warm-up: allocations of the first call
+    tracemalloc.start()
+    try:
+        for start in range(chunk, n_samples, chunk):
+            ae.partial_fit(X[start : start + chunk])
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    data_bytes = n_samples * n_features * 8  # 20 MiB
+    chunk_bytes = chunk * n_features * 8  # 0.5 MiB, 1/40 of the data
+    assert peak < 4 * chunk_bytes
+    assert peak < data_bytes / 10
+    assert ae.n_iter_ == n_samples // chunk
+    assert np.isfinite(ae.transform(X[:chunk])).all()
