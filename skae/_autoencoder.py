@@ -47,6 +47,10 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNetwork
         ``||x - y||^2`` for an identity output and the cross-entropy
         ``-sum_k [x_k log y_k + (1 - x_k) log(1 - y_k)]`` for a sigmoid
         output. The cross-entropy needs the sigmoid output and data in [0, 1].
+    tied_weights : bool, default=False
+        Decode with the transposed encoder weights, ``W~ = W^T`` (each decoder
+        layer with its mirror encoder layer's): half the weights, the
+        gradients of both uses summed. Weight decay counts each weight once.
     solver : {"lbfgs", "sgd", "adam"}, default="lbfgs"
         Optimiser; see :class:`MLPRegressorGD`.
     weight_decay : float, default=1e-4
@@ -145,6 +149,7 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNetwork
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "out_activation": [StrOptions({"identity", "sigmoid"})],
         "loss": [StrOptions({"auto", "squared_error", "cross_entropy"})],
+        "tied_weights": ["boolean"],
     }
 
     def __init__(
@@ -155,6 +160,7 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNetwork
         activation="sigmoid",
         out_activation="identity",
         loss="auto",
+        tied_weights=False,
         solver="lbfgs",
         weight_decay=1e-4,
         batch_size="auto",
@@ -182,6 +188,7 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNetwork
         self.activation = activation
         self.out_activation = out_activation
         self.loss = loss
+        self.tied_weights = tied_weights
         self.solver = solver
         self.weight_decay = weight_decay
         self.batch_size = batch_size
@@ -217,6 +224,9 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNetwork
 
     def _output_activation(self):
         return get_activation(self.out_activation)
+
+    def _tied_weights(self):
+        return self.tied_weights
 
     def _loss_name(self):
         if self.loss != "auto":
@@ -439,6 +449,10 @@ class SparseAutoEncoder(AutoEncoder):
         ``||x - y||^2`` for an identity output and the cross-entropy
         ``-sum_k [x_k log y_k + (1 - x_k) log(1 - y_k)]`` for a sigmoid
         output. The cross-entropy needs the sigmoid output and data in [0, 1].
+    tied_weights : bool, default=False
+        Decode with the transposed encoder weights, ``W~ = W^T`` (each decoder
+        layer with its mirror encoder layer's): half the weights, the
+        gradients of both uses summed. Weight decay counts each weight once.
     solver : {"lbfgs", "sgd", "adam"}, default="lbfgs"
         Optimiser; see :class:`MLPRegressorGD`.
     weight_decay : float, default=1e-4
@@ -549,6 +563,7 @@ class SparseAutoEncoder(AutoEncoder):
         activation="sigmoid",
         out_activation="identity",
         loss="auto",
+        tied_weights=False,
         solver="lbfgs",
         weight_decay=1e-4,
         batch_size="auto",
@@ -577,6 +592,7 @@ class SparseAutoEncoder(AutoEncoder):
             activation=activation,
             out_activation=out_activation,
             loss=loss,
+            tied_weights=tied_weights,
             solver=solver,
             weight_decay=weight_decay,
             batch_size=batch_size,

@@ -100,6 +100,10 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
         """``(KLSparsity, layer index)`` or None: the penalty on a hidden layer."""
         return None
 
+    def _tied_weights(self):
+        """Whether decoder layers use their mirror encoder layers' weights."""
+        return False
+
     def _check_setup(self, T):
         """Raise ValueError if loss, activations and targets do not fit (hook)."""
 
@@ -137,6 +141,7 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
             self._layer_sizes(n_features, n_outputs),
             get_activation(self.activation),
             self._output_activation(),
+            tied=self._tied_weights(),
         )
         self._theta = self._network.initialize(self._random_state, dtype)
         self._optimizer = None
@@ -262,15 +267,17 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
             self._layer_sizes(n_features, n_outputs),
             get_activation(self.activation),
             self._output_activation(),
+            self._tied_weights(),
         )
-        fitted = (network.layer_sizes, network.hidden, network.output)
+        fitted = (network.layer_sizes, network.hidden, network.output, network.tied)
         if wanted != fitted:
             raise ValueError(
                 "warm_start and partial_fit continue the fitted network, with "
                 f"layer sizes {fitted[0]}, hidden activation {fitted[1]!r} and "
-                f"output activation {fitted[2]!r}; the current parameters and "
-                f"data ask for layer sizes {wanted[0]}, hidden activation "
-                f"{wanted[1]!r} and output activation {wanted[2]!r}. Restore "
+                f"output activation {fitted[2]!r}, tied weights {fitted[3]}; the "
+                f"current parameters and data ask for layer sizes {wanted[0]}, "
+                f"hidden activation {wanted[1]!r}, output activation "
+                f"{wanted[2]!r}, tied weights {wanted[3]}. Restore "
                 "those parameters, or fit from scratch with warm_start=False."
             )
 

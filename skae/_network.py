@@ -26,22 +26,42 @@ class Network:
         Activation of every hidden layer.
     output : Activation
         Activation of the output layer.
+    tied : bool, default=False
+        For a mirrored autoencoder, ``layer_sizes`` symmetric: each decoder
+        layer uses the transpose of its mirror encoder layer's weights
+        (``W~ = W^T``), so only the encoder's weights are parameters.
     """
 
-    def __init__(self, layer_sizes, hidden, output):
+    def __init__(self, layer_sizes, hidden, output, tied=False):
         self.layer_sizes = tuple(int(n) for n in layer_sizes)
         self.hidden = hidden
         self.output = output
+        self.tied = tied
         self.n_layers = len(self.layer_sizes) - 1
+        if tied and (self.layer_sizes != self.layer_sizes[::-1] or self.n_layers % 2):
+            raise ValueError(
+                f"Tied weights need mirrored layer sizes, got {self.layer_sizes}."
+            )
+        # the layer whose weights each layer uses: itself, or its mirror
+        self._owner = [
+            self.n_layers - 1 - layer if tied and layer >= self.n_layers // 2 else layer
+            for layer in range(self.n_layers)
+        ]
         shapes = list(zip(self.layer_sizes[:-1], self.layer_sizes[1:]))
-        self.n_weights = sum(n_in * n_out for n_in, n_out in shapes)
+        self.n_weights = sum(
+            n_in * n_out
+            for layer, (n_in, n_out) in enumerate(shapes)
+            if self._owner[layer] == layer
+        )
         self.n_params = self.n_weights + sum(self.layer_sizes[1:])
-        # (start of W, start of b) of each layer in theta
+        # (start of W, start of b) of each layer in theta; a layer that uses
+        # its mirror's weights has no weights of its own (start None)
         self._offsets = []
         w_start, b_start = 0, self.n_weights
-        for n_in, n_out in shapes:
-            self._offsets.append((w_start, b_start))
-            w_start += n_in * n_out
+        for layer, (n_in, n_out) in enumerate(shapes):
+            owns = self._owner[layer] == layer
+            self._offsets.append((w_start if owns else None, b_start))
+            w_start += n_in * n_out if owns else 0
             b_start += n_out
         self._views = {}
         self._activations = [hidden] * (self.n_layers - 1) + [output]
@@ -62,19 +82,23 @@ class Network:
         cached = self._views.get(id(theta))
         if cached is not None and cached[0] is theta:
             return cached[1]
-        layers = [
-            (theta[w : w + n_in * n_out].reshape(n_in, n_out), theta[b : b + n_out])
-            for (w, b), n_in, n_out in zip(
-                self._offsets, self.layer_sizes[:-1], self.layer_sizes[1:]
-            )
-        ]
+        layers = []
+        for layer, ((w, b), n_in, n_out) in enumerate(
+            zip(self._offsets, self.layer_sizes[:-1], self.layer_sizes[1:])
+        ):
+            if w is None:  # tied: the transpose of the mirror encoder's weights
+                W = layers[self._owner[layer]][0].T
+            else:
+                W = theta[w : w + n_in * n_out].reshape(n_in, n_out)
+            layers.append((W, theta[b : b + n_out]))
         if len(self._views) >= 4:
             self._views.clear()
         self._views[id(theta)] = (theta, layers)
         return layers
 
     def weights(self, theta):
-        """Return the weight matrices ``W_l`` (views), without the biases."""
+        """Return the weight matrices ``W_l`` (views), without the biases; with
+        tied weights the decoder's are transposed views of the encoder's."""
         return [W for W, _ in self.unflatten(theta)]
 
     def flat_weights(self, theta):
@@ -96,9 +120,11 @@ class Network:
         theta : ndarray of shape (n_params,)
         """
         theta = np.zeros(self.n_params, dtype=dtype)
-        for W, _ in self.unflatten(theta):
-            bound = np.sqrt(6.0 / (W.shape[0] + W.shape[1]))
-            W[...] = random_state.uniform(-bound, bound, size=W.shape)
+        layers = self.unflatten(theta)
+        for layer, (W, _) in enumerate(layers):
+            if self._owner[layer] == layer:
+                bound = np.sqrt(6.0 / (W.shape[0] + W.shape[1]))
+                W[...] = random_state.uniform(-bound, bound, size=W.shape)
         return theta
 
     def workspace(self, n_rows, dtype):
@@ -184,12 +210,15 @@ class Network:
             W, _ = layers[layer]
             dW, db = grads[layer]
             A = activations[layer]
-            if not isinstance(A, np.ndarray):  # a sparse input
-                dW[...] = A.T @ delta
-            elif A.shape[0] == 1:  # one sample (SGD): an outer product again
-                np.multiply(A.T, delta, out=dW)
+            owner = self._owner[layer]
+            if owner != layer:
+                # tied decoder layer, first to reach the shared weights: its
+                # gradient, transposed, into its mirror's (contiguous) slot
+                _weight_gradient(A, delta, out=grads[owner][0], transposed=True)
+            elif self.tied:
+                dW += _weight_gradient(A, delta)  # the encoder's own share
             else:
-                np.matmul(A.T, delta, out=dW)
+                _weight_gradient(A, delta, out=dW)
             np.add.reduce(delta, axis=0, out=db)
             if layer == 0:
                 break
@@ -244,6 +273,20 @@ class Workspace:
             cut.output = self.output[:n_rows]
             cut.output_delta = self.output_delta[:n_rows]
         return cut
+
+
+def _weight_gradient(A, delta, out=None, transposed=False):
+    """``A.T @ delta`` (or its transpose ``delta.T @ A``) into ``out``."""
+    if not isinstance(A, np.ndarray):  # a sparse input
+        gradient = (delta.T @ A) if transposed else (A.T @ delta)
+        if out is None:
+            return gradient
+        out[...] = gradient
+        return out
+    left, right = (delta.T, A) if transposed else (A.T, delta)
+    if A.shape[0] == 1:  # one sample (SGD): an outer product, by broadcasting
+        return np.multiply(left, right, out=out)
+    return np.matmul(left, right, out=out)
 
 
 def _product(A, W, out):

@@ -2,6 +2,7 @@
 
 # License: BSD-3-Clause
 
+import pickle
 import tracemalloc
 
 import numpy as np
@@ -224,3 +225,31 @@ def test_saturated_code_units_give_a_finite_objective(solver, rng):
     assert np.isfinite(sae.loss_curve_).all()
     assert all(np.isfinite(W).all() for W in sae.coefs_ + sae.intercepts_)
     assert np.isfinite(sae.mean_activation_).all()
+
+
+@pytest.mark.parametrize("hidden_layer_sizes", [(), (12,)])
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_tied_weights_halve_the_weights(hidden_layer_sizes, digits01):
+    params = dict(
+        n_components=6,
+        hidden_layer_sizes=hidden_layer_sizes,
+        max_iter=30,
+        random_state=0,
+    )
+    tied = SparseAutoEncoder(tied_weights=True, **params).fit(digits01)
+    free = SparseAutoEncoder(**params).fit(digits01)
+    n_layers = len(tied.coefs_)
+    for layer in range(n_layers // 2):
+        encoder, decoder = tied.coefs_[layer], tied.coefs_[n_layers - 1 - layer]
+        assert np.shares_memory(encoder, decoder)
+        np.testing.assert_array_equal(decoder, encoder.T)
+    n_free = sum(W.size for W in free.coefs_)
+    n_tied = sum(W.size for W in tied.coefs_[: n_layers // 2])
+    assert 2 * n_tied == n_free
+    assert tied.loss_curve_[-1] < tied.loss_curve_[0]
+    # the tying survives a pickle round trip
+    restored = pickle.loads(pickle.dumps(tied))
+    assert np.shares_memory(restored.coefs_[0], restored.coefs_[-1])
+    np.testing.assert_array_equal(
+        restored.transform(digits01), tied.transform(digits01)
+    )

@@ -17,6 +17,8 @@ ESTIMATORS = [
     # Adam on small mini-batches (autoencoders: with sample weights, mini-batches
     # of repeated rows differ from weighted ones, see test_mlp.py)
     SparseAutoEncoder(n_components=3, solver="adam", batch_size=8, random_state=0),
+    # tied weights: the decoder uses the transposed encoder weights
+    AutoEncoder(hidden_layer_sizes=(6,), tied_weights=True, random_state=0),
     # deep networks with tanh
     AutoEncoder(hidden_layer_sizes=(8,), activation="tanh", random_state=0),
     MLPRegressorGD(hidden_layer_sizes=(16, 8), activation="tanh", solver="lbfgs"),

@@ -394,3 +394,45 @@ def test_gradient_of_random_architectures(
     numerical = central_differences(fun, theta)
     scale = max(np.linalg.norm(numerical), 1e-3)  # gradients may vanish here
     assert np.linalg.norm(gradient - numerical) / scale < 1e-6
+
+
+@pytest.mark.parametrize("architecture", [(5, 3, 5), (6, 4, 2, 4, 6)])
+@pytest.mark.parametrize("output", sorted(OUTPUTS))
+@pytest.mark.parametrize(
+    ("hidden", "kl"),
+    HIDDEN_CASES,
+    ids=[f"{name}-{'kl' if kl else 'nokl'}" for name, kl in HIDDEN_CASES],
+)
+@pytest.mark.parametrize("as_sparse", [False, True], ids=["dense", "csr"])
+def test_tied_weights_gradient_matches_finite_differences(
+    architecture, output, hidden, kl, as_sparse, rng
+):
+    # decoder layers use the transposed encoder weights: one parameter, two uses
+    loss, output_activation = OUTPUTS[output]
+    network = Network(
+        architecture, ACTIVATIONS[hidden](), output_activation(), tied=True
+    )
+    code = len(architecture) // 2
+    objective = Objective(
+        network,
+        loss(),
+        WeightDecay(0.05),
+        KLSparsity(RHO, BETA) if kl else None,
+        code if kl else None,
+    )
+    theta, X = draw_point(network, rng)
+    X = 1 / (1 + np.exp(-X))  # targets in [0, 1] for the cross-entropy
+    X_input = sparse.csr_matrix(X) if as_sparse else X
+    weights = draw_weights("real", rng)
+
+    def fun(theta):
+        return objective.loss_and_gradient(theta, X_input, X, weights)[0]
+
+    _, gradient = objective.loss_and_gradient(theta, X_input, X, weights)
+    assert relative_error(gradient, central_differences(fun, theta)) < 1e-6
+    # the decoder's weights are views of the encoder's, transposed
+    layers = network.unflatten(theta)
+    for layer in range(code):
+        W_encoder, W_decoder = layers[layer][0], layers[-1 - layer][0]
+        assert np.shares_memory(W_encoder, W_decoder)
+        assert_array_equal(W_decoder, W_encoder.T)
