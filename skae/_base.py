@@ -19,6 +19,7 @@ from sklearn.utils import check_random_state, gen_batches
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from skae._blas import single_threaded_scipy_blas
+from skae._callbacks import CallbackSupportMixin, FitTasks
 from skae._losses import LOSSES
 from skae._network import Network
 from skae._objective import Objective
@@ -26,12 +27,20 @@ from skae._optimizers import SGD, Adam, minimize_lbfgs
 from skae._penalties import WeightDecay
 from skae.activations import ACTIVATIONS, Activation, get_activation
 
+# attributes scikit-learn's callback machinery sets on an estimator
+_CALLBACK_STATE = {
+    "_skl_callbacks",
+    "_callback_fit_ctx",
+    "_skl_callbacks_to_teardown",
+    "_parent_callback_ctx",
+}
+
 
 class _DivergenceError(ValueError):
     """Training made the loss or the parameters non-finite."""
 
 
-class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
+class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
     """Base class of the skae estimators: everything but target, loss and penalties.
 
     Subclasses define the layer sizes, the output activation, the loss, an
@@ -198,17 +207,18 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
         With ``keep_divergence`` (fit), a training run that diverged keeps its
         last finite parameters instead, as the error message says.
         """
-        params = self.get_params(deep=False)
+        # the parameters and scikit-learn's callback state are not ours to restore
+        kept = set(self.get_params(deep=False)) | _CALLBACK_STATE
         backup = {
             key: copy.deepcopy(value)
             for key, value in vars(self).items()
-            if key not in params
+            if key not in kept
         }
         try:
             yield
         except BaseException as error:
             if not (keep_divergence and isinstance(error, _DivergenceError)):
-                for key in [key for key in vars(self) if key not in params]:
+                for key in [key for key in vars(self) if key not in kept]:
                     delattr(self, key)
                 vars(self).update(backup)
             raise
@@ -249,13 +259,21 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
         # non-finite values are caught and reported as divergence, with the
         # step and the fix, rather than as NumPy's floating-point warnings
         fp_errors = np.errstate(over="ignore", invalid="ignore", divide="ignore")
-        with single_threaded_scipy_blas(), fp_errors:
-            if self.solver == "lbfgs":
-                self._train_lbfgs(objective, X, T, sample_weight, validation)
-            else:
-                self._train_stochastic(
-                    objective, X, T, sample_weight, validation, incremental
-                )
+        metadata = None if sample_weight is None else {"sample_weight": sample_weight}
+        self._fit_tasks = FitTasks(
+            self, X, T, metadata, 1 if incremental else self.max_iter
+        )
+        try:
+            with single_threaded_scipy_blas(), fp_errors:
+                if self.solver == "lbfgs":
+                    self._train_lbfgs(objective, X, T, sample_weight, validation)
+                else:
+                    self._train_stochastic(
+                        objective, X, T, sample_weight, validation, incremental
+                    )
+        finally:
+            self._fit_tasks.close()
+            del self._fit_tasks  # it holds the training data
         self._after_fit(X)
         return self
 
@@ -329,7 +347,7 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
                     objective, optimizer, batches, gradient, epoch_start, before_last
                 )
                 stop = self._end_iteration(loss, validation, start)
-                if stop and not optimizer.decay():
+                if self._fit_tasks.stop_requested or (stop and not optimizer.decay()):
                     converged = True
                     break
                 if stop:
@@ -393,7 +411,7 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
                 intermediate_result.fun, validation, state["start"]
             )
             state["start"] = time.perf_counter()
-            if stop:
+            if stop or self._fit_tasks.stop_requested:
                 state["converged"] = True
                 raise StopIteration
 
@@ -445,6 +463,7 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
         self._no_improvement_count = 0 if improved else self._no_improvement_count + 1
         if self.verbose:
             print(f"{message}, time = {time.perf_counter() - start:.4f} s")
+        self._fit_tasks.end_iteration()  # callbacks: a task per iteration
         return self._no_improvement_count >= self.n_iter_no_change
 
     def _restore_best(self):
