@@ -209,27 +209,36 @@ def test_failed_refit_leaves_a_fitted_model_as_it_was(estimator, digits01):
 # -- Ctrl-C: training stops, the model keeps usable parameters, a warning -----
 
 
-def _interrupt_at(monkeypatch, iteration):
-    """Raise KeyboardInterrupt from the training loop's per-iteration hook (the
-    end of an epoch, or the L-BFGS callback) once ``iteration`` is recorded."""
-    end_iteration = skae._base.BaseNetwork._end_iteration
+class _CtrlC:
+    """A callback that presses Ctrl-C once ``iteration`` epochs (or L-BFGS
+    iterations) have ended: injected through the training loop's per-iteration
+    task, as a user's interrupt would arrive."""
 
-    def interrupted(self, *args, **kwargs):
-        stop = end_iteration(self, *args, **kwargs)
-        if self.n_iter_ == iteration:
-            raise KeyboardInterrupt
-        return stop
+    def __init__(self, iteration):
+        self.iteration = iteration
+        self.ended = 0
 
-    monkeypatch.setattr(skae._base.BaseNetwork, "_end_iteration", interrupted)
+    def setup(self, estimator, context):
+        pass
+
+    def teardown(self, estimator, context):
+        pass
+
+    def on_fit_task_begin(self, estimator, context):
+        pass
+
+    def on_fit_task_end(self, estimator, context):
+        if context.task_name == "iteration":
+            self.ended += 1
+            if self.ended == self.iteration:
+                raise KeyboardInterrupt
 
 
 @pytest.mark.parametrize("estimator", ESTIMATORS, ids=IDS)
 @pytest.mark.parametrize("solver", ["sgd", "adam", "lbfgs"])
-def test_keyboard_interrupt_keeps_a_usable_model(
-    estimator, solver, monkeypatch, digits01
-):
-    _interrupt_at(monkeypatch, 3)
+def test_keyboard_interrupt_keeps_a_usable_model(estimator, solver, digits01):
     estimator = clone(estimator).set_params(solver=solver, tol=0.0)
+    estimator.set_callbacks(_CtrlC(3))
     with pytest.warns(UserWarning, match="KeyboardInterrupt"):
         _fit(estimator, digits01)
     assert estimator.n_iter_ == 3
@@ -249,7 +258,6 @@ def test_keyboard_interrupt_keeps_the_best_parameters_with_early_stopping(
         return [part for a in arrays for part in (a[:-n_val], a[-n_val:])]
 
     monkeypatch.setattr(skae._base, "train_test_split", last_rows_held_out)
-    _interrupt_at(monkeypatch, 15)
     reg = MLPRegressorGD(
         hidden_layer_sizes=(30,),
         solver=solver,
@@ -257,7 +265,7 @@ def test_keyboard_interrupt_keeps_the_best_parameters_with_early_stopping(
         learning_rate_init=0.05,
         n_iter_no_change=100,
         random_state=0,
-    )
+    ).set_callbacks(_CtrlC(15))
     with pytest.warns(UserWarning, match="best parameters"):
         reg.fit(X, y)
     held_out = r2_score(y[-n_val:], reg.predict(X[-n_val:]))
