@@ -111,8 +111,9 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNetwork
         Validation score (minus the mean reconstruction loss) at each
         iteration, with ``X_val`` or ``early_stopping``; else None.
     validation_loss_curve_ : list of float or None
-        The objective J on the validation data at each iteration, beside
-        ``loss_curve_``; None without validation data.
+        The objective J on the validation data after each iteration that had
+        validation data (all iterations of a fit with ``X_val`` or early
+        stopping, beside ``loss_curve_``); None without validation data.
     best_validation_score_ : float or None
         Best of ``validation_scores_``.
     n_iter_ : int
@@ -513,8 +514,9 @@ class SparseAutoEncoder(AutoEncoder):
         Validation score (minus the mean reconstruction loss) at each
         iteration, with ``X_val`` or ``early_stopping``; else None.
     validation_loss_curve_ : list of float or None
-        The objective J on the validation data at each iteration, beside
-        ``loss_curve_``; None without validation data.
+        The objective J on the validation data after each iteration that had
+        validation data (all iterations of a fit with ``X_val`` or early
+        stopping, beside ``loss_curve_``); None without validation data.
     best_validation_score_ : float or None
         Best of ``validation_scores_``.
     n_iter_ : int

@@ -235,12 +235,16 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         """
         X, T = _rows_sliceable(X, T)
         self._check_setup(T)
+        if validation is not None:
+            self._check_setup(validation[1])
         if hasattr(self, "_theta") and (incremental or self.warm_start):
             self._check_architecture(X.shape[1], T.shape[1])
         else:
             self._initialize(X.shape[1], T.shape[1], X.dtype)
         if not incremental:
             self._no_improvement_count = 0
+        # best parameters of an earlier fit that failed are not this fit's
+        self.__dict__.pop("_best_theta", None)
         objective = self._build_objective()
 
         if validation is None and self.early_stopping and not incremental:
@@ -254,6 +258,8 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
                 # from the first fit, or a warm start that adds validation
                 self.validation_scores_ = []
                 self.validation_loss_curve_ = []
+            if not incremental:
+                # each fit keeps the best parameters it sees itself
                 self.best_validation_score_ = -np.inf
 
         # non-finite values are caught and reported as divergence, with the

@@ -3,6 +3,7 @@
 # License: BSD-3-Clause
 
 import numpy as np
+from scipy import sparse
 from sklearn.base import (
     ClassNamePrefixFeaturesOutMixin,
     RegressorMixin,
@@ -130,8 +131,9 @@ class MLPRegressorGD(
         Validation R^2 at each epoch, with ``X_val`` or ``early_stopping``;
         else None.
     validation_loss_curve_ : list of float or None
-        The objective J on the validation data at each epoch, beside
-        ``loss_curve_``; None without validation data.
+        The objective J on the validation data after each epoch that had
+        validation data (all epochs of a fit with ``X_val`` or early
+        stopping, beside ``loss_curve_``); None without validation data.
     best_validation_score_ : float or None
         Best of ``validation_scores_``.
     n_iter_ : int
@@ -293,6 +295,8 @@ class MLPRegressorGD(
         reset = not (self.warm_start and hasattr(self, "_theta"))
         if (X_val is None) != (y_val is None):
             raise ValueError("X_val and y_val go together: pass both or neither.")
+        if sample_weight_val is not None and X_val is None:
+            raise ValueError("sample_weight_val weighs X_val: pass X_val and y_val.")
         with self._rollback_on_error(keep_divergence=True):
             X, y, w = self._validate_training_data(X, y, sample_weight, reset)
             validation = None
@@ -363,6 +367,8 @@ class MLPRegressorGD(
             hidden layer).
         """
         X = self._validate_input(X)
+        if self._network.n_layers == 1:  # no hidden layer: the input, as an array
+            return X.toarray() if sparse.issparse(X) else X.copy()
         return self._forward(X, stop=self._network.n_layers - 1)
 
     def __sklearn_tags__(self):

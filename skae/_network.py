@@ -277,11 +277,10 @@ class Workspace:
 
 def _weight_gradient(A, delta, out=None, transposed=False):
     """``A.T @ delta`` (or its transpose ``delta.T @ A``) into ``out``."""
-    if not isinstance(A, np.ndarray):  # a sparse input
-        gradient = (delta.T @ A) if transposed else (A.T @ delta)
+    if not isinstance(A, np.ndarray):  # a sparse input: layer 0, never tied
         if out is None:
-            return gradient
-        out[...] = gradient
+            return A.T @ delta
+        out[...] = A.T @ delta
         return out
     left, right = (delta.T, A) if transposed else (A.T, delta)
     if A.shape[0] == 1:  # one sample (SGD): an outer product, by broadcasting

@@ -250,6 +250,9 @@ def test_keyboard_interrupt_keeps_the_best_parameters_with_early_stopping(
     solver, regression_data
 ):
     X, y = regression_data
+    # validation targets that training moves away from: the best validation
+    # score comes early, so the best and the last parameters differ
+    X_val, y_val = X[100:], -y[100:]
     reg = MLPRegressorGD(
         hidden_layer_sizes=(30,),
         solver=solver,
@@ -259,7 +262,9 @@ def test_keyboard_interrupt_keeps_the_best_parameters_with_early_stopping(
         random_state=0,
     ).set_callbacks(_CtrlC(15))
     with pytest.warns(UserWarning, match="best parameters"):
-        reg.fit(X[:100], y[:100], X_val=X[100:], y_val=y[100:])
-    assert reg.score(X[100:], y[100:]) == pytest.approx(
+        reg.fit(X[:100], y[:100], X_val=X_val, y_val=y_val)
+    assert reg.n_iter_ == 15
+    assert np.argmax(reg.validation_scores_) < reg.n_iter_ - 1
+    assert reg.score(X_val, y_val) == pytest.approx(
         max(reg.validation_scores_), rel=1e-12
     )

@@ -175,3 +175,14 @@ def test_all_zero_or_negative_weights_are_refused(regression_data):
         MLPRegressorGD().fit(X, y, sample_weight=np.zeros(len(X)))
     with pytest.raises(ValueError, match="(?i)negative"):
         MLPRegressorGD().fit(X, y, sample_weight=-np.ones(len(X)))
+
+
+def test_transform_without_hidden_layers_is_a_dense_copy_of_the_input(rng):
+    from scipy import sparse
+
+    X = rng.normal(size=(20, 3))
+    reg = MLPRegressorGD(hidden_layer_sizes=(), solver="lbfgs", random_state=0)
+    reg.fit(X, X.sum(axis=1))
+    H = reg.transform(X)
+    assert H is not X and np.array_equal(H, X)
+    assert isinstance(reg.transform(sparse.csr_matrix(X)), np.ndarray)

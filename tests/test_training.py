@@ -11,7 +11,6 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import r2_score
 
 import skae._base
-import skae._objective
 from skae import AutoEncoder, MLPRegressorGD, SparseAutoEncoder
 
 SOLVERS = ["sgd", "adam", "lbfgs"]
@@ -426,3 +425,55 @@ def test_validation_set_errors(regression_data):
         MLPRegressorGD().fit(X, y, X_val=X)
     with pytest.raises(ValueError, match="features"):
         MLPRegressorGD(max_iter=2).fit(X, y, X_val=X[:, :3], y_val=y)
+
+
+def test_best_parameters_of_a_failed_fit_do_not_leak_into_the_next(rng):
+    X = rng.normal(size=(200, 5))
+    y = X @ rng.normal(size=5)
+    reg = MLPRegressorGD(
+        hidden_layer_sizes=(8,),
+        solver="sgd",
+        learning_rate_init=1e3,
+        momentum=0.0,
+        early_stopping=True,
+        max_iter=50,
+        random_state=0,
+    )
+    with pytest.raises(ValueError, match="diverged at iteration [2-9]"):
+        reg.fit(X * 1e3, y * 1e3)  # diverges after scoring some epochs
+    reg.set_params(
+        learning_rate_init=1e-3,
+        early_stopping=False,
+        hidden_layer_sizes=(3,),
+        max_iter=5,
+    )
+    with pytest.warns(ConvergenceWarning):
+        reg.fit(X, y)
+    assert [W.shape for W in reg.coefs_] == [(5, 3), (3, 1)]
+    assert np.abs(reg.predict(X)).max() < 100
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_each_warm_started_fit_keeps_its_own_best_parameters(regression_data):
+    X, y = regression_data
+    X_val, y_val = X[100:], y[100:]
+    reg = MLPRegressorGD(
+        hidden_layer_sizes=(16,),
+        early_stopping=True,
+        warm_start=True,
+        n_iter_no_change=3,
+        max_iter=40,
+        random_state=0,
+    )
+    for rate in [0.01, 0.01, 0.3]:  # the last fit only makes things worse
+        reg.set_params(learning_rate_init=rate).fit(
+            X[:100], y[:100], X_val=X_val, y_val=y_val
+        )
+        assert reg.score(X_val, y_val) == pytest.approx(reg.best_validation_score_)
+
+
+def test_validation_set_needs_what_the_training_set_needs(digits01):
+    with pytest.raises(ValueError, match="MinMaxScaler"):
+        AutoEncoder(out_activation="sigmoid").fit(digits01, X_val=5 * digits01 - 2)
+    with pytest.raises(ValueError, match="sample_weight_val"):
+        MLPRegressorGD().fit(digits01, digits01[:, 0], sample_weight_val=np.ones(300))
