@@ -40,6 +40,13 @@ def _assert_same_parameters(first, second):
         assert np.array_equal(W1, W2)
 
 
+def _objective_by_hand(reg, X, y):
+    """SPEC's J for a regressor: mean squared error summed over outputs plus
+    weight decay on the weights, from the public attributes."""
+    residual = ((reg.predict(X) - y) ** 2).sum(axis=1).mean()
+    return residual + reg.weight_decay * sum((W**2).sum() for W in reg.coefs_)
+
+
 def _fit(estimator, X, y):
     if isinstance(estimator, MLPRegressorGD):
         return estimator.fit(X, y)
@@ -85,11 +92,10 @@ def test_batch_gd_reports_the_objective_before_each_step(regression_data):
     with pytest.warns(ConvergenceWarning):
         reg.fit(X, y)
     before = reg.loss_
-    residual = ((reg.predict(X) - y) ** 2).sum(axis=1).mean()
-    penalty = reg.weight_decay * sum((W**2).sum() for W in reg.coefs_)
+    j_after_first_fit = _objective_by_hand(reg, X, y)
     with pytest.warns(ConvergenceWarning):
         reg.fit(X, y)
-    assert reg.loss_ == pytest.approx(residual + penalty, rel=1e-10)
+    assert reg.loss_ == pytest.approx(j_after_first_fit, rel=1e-10)
     assert reg.loss_ < before
 
 
@@ -385,9 +391,9 @@ def test_user_validation_set_is_scored_every_epoch(solver, regression_data):
     assert len(reg.validation_scores_) == len(reg.validation_loss_curve_) == reg.n_iter_
     # the last entries describe the final parameters
     assert reg.validation_scores_[-1] == pytest.approx(reg.score(X_val, y_val))
-    residual = ((reg.predict(X_val) - y_val) ** 2).sum(axis=1).mean()
-    penalty = reg.weight_decay * sum((W**2).sum() for W in reg.coefs_)
-    assert reg.validation_loss_curve_[-1] == pytest.approx(residual + penalty)
+    assert reg.validation_loss_curve_[-1] == pytest.approx(
+        _objective_by_hand(reg, X_val, y_val)
+    )
     # training loss and validation loss are the same objective, side by side
     assert len(reg.loss_curve_) == len(reg.validation_loss_curve_)
 
