@@ -1,21 +1,17 @@
-"""BaseNetwork: shared parameters, the training loop and its bookkeeping."""
+"""BaseNetwork: the estimators' shared parameters, hooks and fit plumbing."""
 
 # License: BSD-3-Clause
 
 import copy
-import math
-import time
 import warnings
 from abc import ABCMeta, abstractmethod
 from contextlib import contextmanager
 from numbers import Integral, Real
 
 import numpy as np
-from scipy import sparse
 from sklearn.base import BaseEstimator
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
-from sklearn.utils import check_random_state, gen_batches
+from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from skae._blas import single_threaded_scipy_blas
@@ -23,8 +19,9 @@ from skae._callbacks import CallbackSupportMixin, FitTasks
 from skae._losses import LOSSES
 from skae._network import Network
 from skae._objective import Objective
-from skae._optimizers import SGD, Adam, minimize_lbfgs
+from skae._optimizers import SGD, Adam
 from skae._penalties import WeightDecay
+from skae._training import TrainingRun, Validation, _DivergenceError, rows_sliceable
 from skae.activations import ACTIVATIONS, Activation, get_activation
 
 # attributes scikit-learn's callback machinery sets on an estimator
@@ -34,10 +31,6 @@ _CALLBACK_STATE = {
     "_skl_callbacks_to_teardown",
     "_parent_callback_ctx",
 }
-
-
-class _DivergenceError(ValueError):
-    """Training made the loss or the parameters non-finite."""
 
 
 class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
@@ -198,7 +191,7 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
             )
         return min(self.batch_size, n_samples)
 
-    # -- the training loop ----------------------------------------------------
+    # -- fitting ----------------------------------------------------
 
     @contextmanager
     def _rollback_on_error(self, keep_divergence):
@@ -233,7 +226,7 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         ``validation`` is the user's ``(X_val, T_val, sample_weight_val)``;
         without it, early stopping holds out ``validation_fraction``.
         """
-        X, T = _rows_sliceable(X, T)
+        X, T = rows_sliceable(X, T)
         self._check_setup(T)
         if validation is not None:
             self._check_setup(validation[1])
@@ -252,8 +245,8 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
                 X, T, sample_weight
             )
         if validation is not None:
-            X_val, T_val = _rows_sliceable(*validation[:2])
-            validation = _Validation(X_val, T_val, validation[2], objective)
+            X_val, T_val = rows_sliceable(*validation[:2])
+            validation = Validation(X_val, T_val, validation[2], objective)
             if self.validation_scores_ is None:
                 # from the first fit, or a warm start that adds validation
                 self.validation_scores_ = []
@@ -269,14 +262,19 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         self._fit_tasks = FitTasks(
             self, X, T, metadata, 1 if incremental else self.max_iter
         )
+        run = TrainingRun(
+            self,
+            objective,
+            X,
+            T,
+            sample_weight,
+            validation,
+            self._fit_tasks,
+            incremental,
+        )
         try:
             with single_threaded_scipy_blas(), fp_errors:
-                if self.solver == "lbfgs":
-                    self._train_lbfgs(objective, X, T, sample_weight, validation)
-                else:
-                    self._train_stochastic(
-                        objective, X, T, sample_weight, validation, incremental
-                    )
+                run.run()
         finally:
             self._fit_tasks.close()
             del self._fit_tasks  # it holds the training data
@@ -334,258 +332,7 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         w_val = held_out[2] if sample_weight is not None else None
         return train[0], train[1], w_train, (held_out[0], held_out[1], w_val)
 
-    def _train_stochastic(
-        self, objective, X, T, sample_weight, validation, incremental
-    ):
-        """Gradient descent or Adam over mini-batches, one epoch per iteration."""
-        self._optimizer = optimizer = self._make_optimizer()
-        batches = _Batches(X, T, sample_weight, self._batch_size(X.shape[0]))
-        gradient = np.empty_like(self._theta)
-        # fallbacks if a step makes the parameters unusable: those at the start
-        # of the epoch, and those before its last step (checked at its end)
-        epoch_start, before_last = self._theta.copy(), self._theta.copy()
-        converged = False
-        try:
-            for _ in range(1 if incremental else self.max_iter):
-                start = time.perf_counter()
-                np.copyto(epoch_start, self._theta)
-                loss = self._run_epoch(
-                    objective, optimizer, batches, gradient, epoch_start, before_last
-                )
-                stop = self._end_iteration(loss, validation, start)
-                if self._fit_tasks.stop_requested or (stop and not optimizer.decay()):
-                    converged = True
-                    break
-                if stop:
-                    self._no_improvement_count = 0
-        except KeyboardInterrupt:
-            self._interrupted(epoch_start)
-        else:
-            if not (converged or incremental):
-                self._warn_not_converged("max_iter")
-        self._restore_best()
-
-    def _run_epoch(
-        self, objective, optimizer, batches, gradient, epoch_start, before_last
-    ):
-        """One pass over the data, a solver step per batch; returns the mean J.
-
-        A step is taken only with a finite loss and gradient, and the result of
-        the last step is checked on its batch, so the parameters stay those of
-        the last finite step (``epoch_start`` is the fallback if a step still
-        overflowed them).
-        """
-        theta = self._theta
-        shuffle = self.shuffle and batches.batch_size < batches.n_samples
-        order = self._random_state.permutation(batches.n_samples) if shuffle else None
-        epoch_loss = 0.0
-        for step, (X, T, w, share) in enumerate(batches.epoch(order), 1):
-            loss, _ = objective.loss_and_gradient(theta, X, T, w, out=gradient)
-            # one read of the gradient (BLAS) instead of a copy of theta a step
-            if not (math.isfinite(loss) and math.isfinite(np.vdot(gradient, gradient))):
-                self._diverged(epoch_start, step)
-            if step == batches.n_batches:
-                np.copyto(before_last, theta)
-            optimizer.step(theta, gradient)
-            epoch_loss += loss * share
-        if not math.isfinite(objective.value(theta, X, T, w)):
-            last_step_copied = step == batches.n_batches
-            fallback = before_last if last_step_copied else epoch_start
-            self._diverged(fallback, step, keep_current=False)
-        self.t_ += batches.n_samples
-        optimizer.end_epoch(self.t_)
-        return epoch_loss
-
-    def _train_lbfgs(self, objective, X, T, sample_weight, validation):
-        """L-BFGS-B on the flat vector; ``_end_iteration`` decides when to stop."""
-        dtype = self._theta.dtype
-        state = {"start": time.perf_counter(), "converged": False}
-
-        def fun(theta):
-            # computed in the data's dtype; scipy works in float64
-            loss, gradient = objective.loss_and_gradient(
-                theta.astype(dtype, copy=False), X, T, sample_weight
-            )
-            return loss, gradient.astype(np.float64, copy=False)
-
-        def callback(intermediate_result):
-            theta = intermediate_result.x
-            if not (np.isfinite(intermediate_result.fun) and np.isfinite(theta).all()):
-                self._diverged(self._theta)
-            self._theta = theta.astype(dtype)
-            stop = self._end_iteration(
-                intermediate_result.fun, validation, state["start"]
-            )
-            state["start"] = time.perf_counter()
-            if stop or self._fit_tasks.stop_requested:
-                state["converged"] = True
-                raise StopIteration
-
-        try:
-            result = minimize_lbfgs(
-                fun,
-                self._theta.astype(np.float64),
-                self.max_iter,
-                self.max_fun,
-                callback,
-            )
-        except KeyboardInterrupt:
-            # self._theta holds the last iterate the callback saw, all finite
-            self._interrupted(self._theta)
-            self._restore_best()
-            return
-        if not (np.isfinite(result.fun) and np.isfinite(result.x).all()):
-            self._diverged(self._theta)
-        self._theta = result.x.astype(dtype)
-        if not state["converged"] and result.status == 1:  # max_iter or max_fun
-            self._warn_not_converged(
-                "max_fun" if result.nfev >= self.max_fun else "max_iter"
-            )
-        self._restore_best()
-
-    def _end_iteration(self, loss, validation, start):
-        """Record one epoch (L-BFGS iteration); return True when training should stop.
-
-        Training stops when ``loss`` (or, with a validation set, the
-        validation score) has not improved by at least ``tol`` for
-        ``n_iter_no_change`` consecutive iterations.
-        """
-        self.n_iter_ += 1
-        self.loss_ = float(loss)
-        self.loss_curve_.append(self.loss_)
-        message = f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}"
-        improved = self.loss_ < self.best_loss_ - self.tol
-        if validation is not None:
-            score = self._validation_score(validation.X, validation.T, validation.w)
-            self.validation_scores_.append(score)
-            self.validation_loss_curve_.append(validation.loss(self._theta))
-            message += f", validation score = {score:.8f}"
-            if self.early_stopping:
-                improved = score > self.best_validation_score_ + self.tol
-                if score > self.best_validation_score_:
-                    self._best_theta = self._theta.copy()
-            self.best_validation_score_ = max(self.best_validation_score_, score)
-        self.best_loss_ = min(self.best_loss_, self.loss_)
-        self._no_improvement_count = 0 if improved else self._no_improvement_count + 1
-        if self.verbose:
-            print(f"{message}, time = {time.perf_counter() - start:.4f} s")
-        self._fit_tasks.end_iteration()  # callbacks: a task per iteration
-        return self._no_improvement_count >= self.n_iter_no_change
-
-    def _restore_best(self):
-        """With early stopping, keep the parameters of the best validation score."""
-        best = self.__dict__.pop("_best_theta", None)
-        if best is not None:
-            self._theta = best
-
-    def _diverged(self, last_finite, step=None, keep_current=True):
-        """Keep the last finite parameters and raise a ValueError saying what to do.
-
-        With ``keep_current``, the current parameters are kept when they are
-        finite (a step is taken only with a finite loss and gradient);
-        otherwise, or when the current ones are known to give a non-finite
-        loss, ``last_finite`` replaces them.
-        """
-        if not (keep_current and np.isfinite(self._theta).all()):
-            self._theta = last_finite
-        where = f"iteration {self.n_iter_ + 1}"
-        if step is not None:
-            where += f", step {step} of that epoch"
-        raise _DivergenceError(
-            f"Training diverged at {where}: the loss or the parameters became "
-            "non-finite. The last finite parameters are kept. Use a smaller "
-            "learning_rate_init, or scale the data (for example with "
-            "StandardScaler or MinMaxScaler)."
-        )
-
-    def _interrupted(self, last_finite):
-        """Ctrl-C: keep the last finite parameters and say so."""
-        if not np.isfinite(self._theta).all():
-            self._theta = last_finite
-        kept = "best" if self.early_stopping else "last finite"
-        warnings.warn(
-            f"Training interrupted by KeyboardInterrupt after {self.n_iter_} "
-            f"iterations; the estimator keeps the {kept} parameters.",
-            UserWarning,
-        )
-
-    def _warn_not_converged(self, limit):
-        warnings.warn(
-            f"{type(self).__name__}: the {self.solver} solver reached {limit} "
-            f"without converging; increase {limit} or tol.",
-            ConvergenceWarning,
-        )
-
     def _forward(self, X, start=0, stop=None):
         """Activations of layer ``stop`` (default: the output) for the input ``X``."""
         activations, _ = self._network.forward(self._theta, X, start, stop)
         return activations[-1]
-
-
-class _Batches:
-    """The mini-batches of an epoch, gathered into reused arrays.
-
-    A shuffled dense batch is copied with ``np.take(..., mode="clip", out=)``
-    into one preallocated array (several times faster than fancy indexing);
-    unshuffled batches are views. An autoencoder's target is its input, so it
-    is gathered once. Batches whose weights are all zero are skipped: a weight
-    of 0 removes a sample.
-    """
-
-    def __init__(self, X, T, sample_weight, batch_size):
-        self.X, self.T, self.sample_weight = X, T, sample_weight
-        self.n_samples = X.shape[0]
-        self.batch_size = batch_size
-        self.n_batches = -(-self.n_samples // batch_size)
-        self._X_rows = _row_buffer(X, batch_size)
-        self._T_rows = None if T is X else _row_buffer(T, batch_size)
-        self._total_weight = None if sample_weight is None else sample_weight.sum()
-
-    def epoch(self, order=None):
-        """Yield ``(X, T, sample_weight, share of the epoch's loss)`` per batch."""
-        for batch in gen_batches(self.n_samples, self.batch_size):
-            rows = batch if order is None else order[batch]
-            w = None if self.sample_weight is None else self.sample_weight[rows]
-            if w is None:
-                share = (batch.stop - batch.start) / self.n_samples
-            elif not w.any():
-                continue
-            else:
-                share = float(w.sum() / self._total_weight)
-            X = _take_rows(self.X, rows, self._X_rows)
-            T = X if self.T is self.X else _take_rows(self.T, rows, self._T_rows)
-            yield X, T, w, share
-
-
-class _Validation:
-    """Held-out data the training loop scores after every epoch."""
-
-    def __init__(self, X, T, w, objective):
-        self.X, self.T, self.w = X, T, w
-        self.objective = objective
-
-    def loss(self, theta):
-        """The objective J on the held-out data."""
-        return self.objective.value(theta, self.X, self.T, self.w)
-
-
-def _rows_sliceable(X, T):
-    """CSR for row slicing, never densified; an autoencoder's target stays the
-    very object that is its input (gathered once a batch)."""
-    if not sparse.issparse(X):
-        return X, T
-    target_is_input = T is X
-    X = X.tocsr()
-    return X, (X if target_is_input else T)
-
-
-def _row_buffer(A, n_rows):
-    """An array for ``n_rows`` rows of a dense ``A`` (None for sparse ``A``)."""
-    return None if sparse.issparse(A) else np.empty((n_rows, A.shape[1]), A.dtype)
-
-
-def _take_rows(A, rows, buffer):
-    """Rows of ``A``: a view for a slice, else gathered into ``buffer``."""
-    if isinstance(rows, slice) or buffer is None:
-        return A[rows]
-    return A.take(rows, axis=0, out=buffer[: len(rows)], mode="clip")
