@@ -4,7 +4,14 @@
 
 from skae._autoencoder import AutoEncoder, SparseAutoEncoder
 from skae._mlp import MLPRegressorGD
+from skae.exceptions import DivergenceError
 
 __version__ = "0.1.0"
 
-__all__ = ["AutoEncoder", "MLPRegressorGD", "SparseAutoEncoder", "__version__"]
+__all__ = [
+    "AutoEncoder",
+    "DivergenceError",
+    "MLPRegressorGD",
+    "SparseAutoEncoder",
+    "__version__",
+]

@@ -11,7 +11,9 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from skae._base import BaseNetwork
+from skae._losses import LOSSES
 from skae._mlp import _input_dtype, _stochastic_solver
+from skae._objective import Objective
 from skae._penalties import KLSparsity
 from skae.activations import ACTIVATIONS, get_activation
 
@@ -145,6 +147,9 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNetwork
     (1797, 64)
     """
 
+    _integer_parameters = (*BaseNetwork._integer_parameters, "n_components")
+    _width_parameters = ("n_components", "hidden_layer_sizes")
+
     _parameter_constraints: dict = {
         **BaseNetwork._parameter_constraints,
         "n_components": [Interval(Integral, 1, None, closed="left")],
@@ -243,13 +248,7 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNetwork
                 f"out_activation='sigmoid' (got {self.out_activation!r}) or "
                 "loss='squared_error'."
             )
-        low, high = T.min(), T.max()
-        if low < 0 or high > 1:
-            raise ValueError(
-                "loss='cross_entropy' needs data in [0, 1], but X ranges over "
-                f"[{low:.6g}, {high:.6g}]. Scale it first, for example with "
-                "sklearn.preprocessing.MinMaxScaler, or use loss='squared_error'."
-            )
+        _check_unit_interval(T)
 
     def _validation_score(self, X, T, sample_weight):
         return self._score(X)
@@ -292,6 +291,7 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNetwork
         self : AutoEncoder
             The fitted estimator.
         """
+        self._validate_hyperparameters(incremental=False)
         reset = not (self.warm_start and hasattr(self, "_theta"))
         with self._rollback_on_error(keep_divergence=True):
             X = self._validate_input(X, reset=reset)
@@ -318,6 +318,7 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNetwork
         self : AutoEncoder
             The updated estimator.
         """
+        self._validate_hyperparameters(incremental=True)
         reset = not hasattr(self, "_theta")
         with self._rollback_on_error(keep_divergence=False):
             X = self._validate_input(X, reset=reset)
@@ -366,7 +367,10 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNetwork
         return -float(np.mean(self._sample_losses(X)))
 
     def _sample_losses(self, X):
-        objective = self._build_objective()
+        # the loss the model was fitted with, whatever the parameters say now
+        if self._fitted_loss == "cross_entropy":
+            _check_unit_interval(X)
+        objective = Objective(self._network, LOSSES[self._fitted_loss](), None)
         return objective.sample_losses(self._theta, X, X)
 
     def score_samples(self, X):
@@ -627,6 +631,19 @@ class SparseAutoEncoder(AutoEncoder):
 
     def _check_setup(self, T):
         super()._check_setup(T)
+        if self.sparsity_weight > 0:
+            # the KL gradient of a saturated unit, beta max(rho, 1 - rho) / eps
+            finfo = np.finfo(T.dtype)
+            rho = self.sparsity_target
+            limit = float(finfo.max) * float(finfo.eps) / max(rho, 1 - rho)
+            if self.sparsity_weight >= limit:
+                raise ValueError(
+                    f"sparsity_weight={self.sparsity_weight!r} overflows the "
+                    f"KL penalty's gradient in {finfo.dtype.name}, which "
+                    "reaches beta * max(rho, 1 - rho) / eps for a saturated "
+                    f"code unit; sparsity_weight must be below {limit:.4g}, "
+                    "and is usually below 10."
+                )
         low, high = get_activation(self.activation).output_range
         if self.sparsity_weight > 0 and (low < 0 or high > 1):
             allowed = sorted(
@@ -643,3 +660,14 @@ class SparseAutoEncoder(AutoEncoder):
 
     def _after_fit(self, X):
         self.mean_activation_ = self._forward(X, stop=self._code_layer).mean(axis=0)
+
+
+def _check_unit_interval(X):
+    """The cross-entropy is defined for data in [0, 1] only."""
+    low, high = X.min(), X.max()
+    if low < 0 or high > 1:
+        raise ValueError(
+            "loss='cross_entropy' needs data in [0, 1], but X ranges over "
+            f"[{low:.6g}, {high:.6g}]. Scale it first, for example with "
+            "sklearn.preprocessing.MinMaxScaler, or use loss='squared_error'."
+        )

@@ -3,6 +3,8 @@
 # License: BSD-3-Clause
 
 import copy
+import math
+import os
 import warnings
 from abc import ABCMeta, abstractmethod
 from contextlib import contextmanager
@@ -12,19 +14,28 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import (
+    Interval,
+    InvalidParameterError,
+    Options,
+    StrOptions,
+)
+from sklearn.utils.validation import check_is_fitted
 
 from skae._blas import single_threaded_scipy_blas
 from skae._callbacks import CallbackSupportMixin, FitTasks
+from skae._interrupts import InterruptRequests
 from skae._losses import LOSSES
 from skae._network import Network
 from skae._objective import Objective
 from skae._optimizers import SGD, Adam
 from skae._penalties import WeightDecay
-from skae._training import TrainingRun, Validation, _DivergenceError, rows_sliceable
+from skae._training import TrainingRun, Validation, rows_sliceable
 from skae.activations import ACTIVATIONS, Activation, get_activation
+from skae.exceptions import DivergenceError
 
-# attributes scikit-learn's callback machinery sets on an estimator
+# attributes scikit-learn's callback machinery sets on an estimator; all but
+# the first exist only while a fit runs
 _CALLBACK_STATE = {
     "_skl_callbacks",
     "_callback_fit_ctx",
@@ -69,22 +80,58 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         "beta_1": [Interval(Real, 0, 1, closed="left")],
         "beta_2": [Interval(Real, 0, 1, closed="left")],
         "epsilon": [Interval(Real, 0, None, closed="neither")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "n_iter_no_change": [
+            Interval(Integral, 1, None, closed="left"),
+            Options(Real, {np.inf}),  # scikit-learn's way to switch the rule off
+        ],
         "max_fun": [Interval(Integral, 1, None, closed="left")],
     }
 
     # -- hooks for the estimators -------------------------------------------
 
+    # integer parameters, where a bool (an Integral to Python) is refused
+    _integer_parameters = ("batch_size", "max_iter", "n_iter_no_change", "max_fun")
+    # the parameters that set the widths of the layers, named in memory errors
+    _width_parameters = ("hidden_layer_sizes",)
+
     def _hidden_layer_sizes(self):
         """``hidden_layer_sizes`` as a tuple of positive ints (an int is one layer)."""
         sizes = self.hidden_layer_sizes
-        sizes = (sizes,) if isinstance(sizes, Integral) else tuple(sizes)
-        if not all(isinstance(n, Integral) and n >= 1 for n in sizes):
-            raise ValueError(
-                "hidden_layer_sizes must hold positive integers, one width per "
-                f"hidden layer; got {self.hidden_layer_sizes!r}."
+        if isinstance(sizes, Integral):
+            sizes = (sizes,)
+        elif isinstance(sizes, (list, tuple, range)) or (
+            isinstance(sizes, np.ndarray) and sizes.ndim == 1
+        ):
+            sizes = tuple(sizes)
+        else:  # a set has no order, a 0-d array no length
+            sizes = None
+        if sizes is None or not all(
+            isinstance(n, Integral) and not isinstance(n, bool) and n >= 1
+            for n in sizes
+        ):
+            raise InvalidParameterError(
+                "hidden_layer_sizes must be a positive int or a sequence (list, "
+                "tuple or 1-D array) of positive ints, one width per hidden "
+                f"layer; got {self.hidden_layer_sizes!r}."
             )
         return tuple(int(n) for n in sizes)
+
+    def _validate_hyperparameters(self, incremental):
+        """What scikit-learn's ``_param_validation`` does not check, and what it
+        skips: ``partial_fit`` on a fitted estimator is not validated there,
+        but parameters may have been set since the last call."""
+        if incremental:
+            self._validate_params()
+            if self.early_stopping:
+                raise ValueError("partial_fit does not support early_stopping=True")
+        for name in self._integer_parameters:
+            value = getattr(self, name)
+            if isinstance(value, (bool, np.bool_)):
+                raise InvalidParameterError(
+                    f"The {name!r} parameter of {type(self).__name__} must be an "
+                    f"int, not a bool; got {value!r}."
+                )
+        self._hidden_layer_sizes()
 
     @abstractmethod
     def _layer_sizes(self, n_features, n_outputs):
@@ -118,12 +165,23 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
     @property
     def coefs_(self):
         """list of ndarray: weights ``coefs_[l]`` of shape (n_l, n_{l+1}), views."""
+        check_is_fitted(self)
         return self._network.weights(self._theta)
 
     @property
     def intercepts_(self):
         """list of ndarray: biases ``intercepts_[l]`` of shape (n_{l+1},), views."""
+        check_is_fitted(self)
         return [b for _, b in self._network.unflatten(self._theta)]
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        if "_callback_fit_ctx" in state:
+            # pickled while a fit runs (a checkpoint from a callback): the
+            # model only, without the callbacks and the fit's context (a new
+            # dict: the one above may be the instance's own)
+            state = {k: v for k, v in state.items() if k not in _CALLBACK_STATE}
+        return state
 
     # -- building blocks ------------------------------------------------------
 
@@ -136,16 +194,23 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
             *(self._sparsity() or (None, None)),
         )
 
-    def _initialize(self, n_features, n_outputs, dtype):
+    def _initialize(self, n_features, n_outputs, dtype, n_samples):
         """Build the network, draw parameters and reset the training record."""
         self._random_state = check_random_state(self.random_state)
-        self._network = Network(
+        network = Network(
             self._layer_sizes(n_features, n_outputs),
-            get_activation(self.activation),
+            # the fitted network owns its activation: setting the estimator's
+            # activation object's parameters later changes nothing fitted
+            copy.deepcopy(get_activation(self.activation)),
             self._output_activation(),
             tied=self._tied_weights(),
         )
-        self._theta = self._network.initialize(self._random_state, dtype)
+        self._check_memory(network, n_samples, dtype)
+        try:
+            self._theta = network.initialize(self._random_state, dtype)
+        except MemoryError:
+            self._check_memory(network, n_samples, dtype, available=0)
+        self._network = network
         self._optimizer = None
         self.n_outputs_ = n_outputs
         self.n_iter_ = 0
@@ -158,6 +223,42 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         self.validation_scores_ = None
         self.validation_loss_curve_ = None
         self.best_validation_score_ = None
+
+    def _check_memory(self, network, n_samples, dtype, available=None):
+        """Refuse a network whose training cannot fit in memory, before
+        allocating it (a bare MemoryError, or swapping, otherwise)."""
+        if available is None:
+            available = _physical_memory()
+            if available is None:
+                return
+        itemsize = np.dtype(dtype).itemsize
+        # theta, its gradient, the copy of the last recorded iteration and the
+        # rollback's backup, plus the solver's state (scipy's L-BFGS keeps ten
+        # pairs of float64 vectors and a few more)
+        per_parameter = {
+            "adam": 7 * itemsize,
+            "sgd": 5 * itemsize,
+            "lbfgs": 4 * itemsize + 26 * 8,
+        }[self.solver]
+        rows = n_samples
+        if self.solver != "lbfgs":
+            rows = self._batch_size(n_samples, warn=False)
+        # forward and backward buffers of a batch: about four per layer
+        workspace = 4 * rows * sum(network.layer_sizes[1:]) * itemsize
+        needed = network.n_params * per_parameter + workspace
+        if needed <= available:
+            return
+        widths = ", ".join(
+            f"{name}={getattr(self, name)!r}" for name in self._width_parameters
+        )
+        raise ValueError(
+            f"{widths} make a network with layer sizes {network.layer_sizes} and "
+            f"{network.n_params:,} parameters; training it with "
+            f"solver={self.solver!r} in {np.dtype(dtype).name} needs about "
+            f"{_gib(needed)}, more than the {_gib(available)} of memory "
+            f"{'this machine has' if available else 'that could be allocated'}. "
+            f"Use narrower layers ({' or '.join(self._width_parameters)})."
+        )
 
     def _make_optimizer(self):
         """A solver from the current parameters, keeping the state of an earlier
@@ -177,13 +278,13 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
             state,
         )
 
-    def _batch_size(self, n_samples):
+    def _batch_size(self, n_samples, warn=True):
         """Resolve ``batch_size``: "auto" is min(200, n), "full" is n."""
         if self.batch_size == "auto":
             return min(200, n_samples)
         if self.batch_size == "full":
             return n_samples
-        if self.batch_size > n_samples:
+        if warn and self.batch_size > n_samples:
             warnings.warn(
                 f"Got batch_size={self.batch_size} > n_samples={n_samples}; "
                 "using the whole training set as one batch.",
@@ -197,8 +298,9 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
     def _rollback_on_error(self, keep_divergence):
         """Leave the estimator exactly as it was if the block raises.
 
-        With ``keep_divergence`` (fit), a training run that diverged keeps its
-        last finite parameters instead, as the error message says.
+        With ``keep_divergence`` (fit), a training run that diverged after
+        recording an iteration with a finite objective keeps those
+        parameters instead, as the error message says.
         """
         # the parameters and scikit-learn's callback state are not ours to restore
         kept = set(self.get_params(deep=False)) | _CALLBACK_STATE
@@ -210,7 +312,11 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         try:
             yield
         except BaseException as error:
-            if not (keep_divergence and isinstance(error, _DivergenceError)):
+            if not (
+                keep_divergence
+                and isinstance(error, DivergenceError)
+                and error.parameters_kept
+            ):
                 for key in [key for key in vars(self) if key not in kept]:
                     delattr(self, key)
                 vars(self).update(backup)
@@ -229,16 +335,19 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         X, T = rows_sliceable(X, T)
         self._check_setup(T)
         if validation is not None:
-            self._check_setup(validation[1])
+            self._check_validation_set(*validation[:2], T)
         if hasattr(self, "_theta") and (incremental or self.warm_start):
             self._check_architecture(X.shape[1], T.shape[1])
         else:
-            self._initialize(X.shape[1], T.shape[1], X.dtype)
+            self._initialize(X.shape[1], T.shape[1], X.dtype, X.shape[0])
         if not incremental:
+            # n_iter_ counts the iterations of the latest fit (scikit-learn's
+            # rule under warm_start); loss_curve_ keeps the whole record
+            self.n_iter_ = 0
             self._no_improvement_count = 0
-        # best parameters of an earlier fit that failed are not this fit's
-        self.__dict__.pop("_best_theta", None)
+        self._fitted_loss = self._loss_name()
         objective = self._build_objective()
+        self._check_penalties(objective)
 
         if validation is None and self.early_stopping and not incremental:
             X, T, sample_weight, validation = self._split_validation(
@@ -259,27 +368,72 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         # step and the fix, rather than as NumPy's floating-point warnings
         fp_errors = np.errstate(over="ignore", invalid="ignore", divide="ignore")
         metadata = None if sample_weight is None else {"sample_weight": sample_weight}
-        self._fit_tasks = FitTasks(
-            self, X, T, metadata, 1 if incremental else self.max_iter
-        )
-        run = TrainingRun(
-            self,
-            objective,
-            X,
-            T,
-            sample_weight,
-            validation,
-            self._fit_tasks,
-            incremental,
-        )
-        try:
-            with single_threaded_scipy_blas(), fp_errors:
-                run.run()
-        finally:
-            self._fit_tasks.close()
-            del self._fit_tasks  # it holds the training data
-        self._after_fit(X)
+        # the fit's callback tasks hold the training data: local to this call
+        fit_tasks = FitTasks(self, X, T, metadata, 1 if incremental else self.max_iter)
+        with InterruptRequests() as interrupts:
+            run = TrainingRun(
+                self,
+                objective,
+                X,
+                T,
+                sample_weight,
+                validation,
+                fit_tasks,
+                interrupts,
+                incremental,
+            )
+            try:
+                with single_threaded_scipy_blas(), fp_errors:
+                    run.train()
+            finally:
+                fit_tasks.close()
+            try:
+                self._after_fit(X)
+            except KeyboardInterrupt:
+                # only reached without skae's SIGINT handler (another thread,
+                # a handler of the user's): the training is kept all the same
+                interrupts.requested = True
+                self._after_fit(X)
+            if interrupts.requested and not run.interrupted:
+                warnings.warn(
+                    "Training finished and was then interrupted by "
+                    "KeyboardInterrupt; the finished training is kept.",
+                    UserWarning,
+                )
         return self
+
+    def _check_validation_set(self, X_val, T_val, T):
+        """The user's validation set: enough rows, and the targets' outputs."""
+        if X_val.shape[0] < 2:
+            raise ValueError(
+                f"X_val has {X_val.shape[0]} sample; a validation set needs at least 2."
+            )
+        if T_val.shape[1] != T.shape[1]:
+            raise ValueError(
+                f"y_val has {T_val.shape[1]} outputs, but y has {T.shape[1]}: "
+                "the validation targets must have the training targets' outputs."
+            )
+        self._check_setup(T_val)
+
+    def _check_penalties(self, objective):
+        """Refuse a weight decay so strong that the penalty, or its gradient,
+        is not finite at the parameters training starts from."""
+        if not self.weight_decay:
+            return
+        weights = self._network.flat_weights(self._theta)
+        dtype = weights.dtype
+        squared_norm = float(np.linalg.norm(weights.astype(np.float64))) ** 2
+        largest = float(np.abs(weights).max(initial=0.0))
+        scale = max(squared_norm, 2 * largest, np.finfo(dtype).tiny)
+        limit = float(np.finfo(dtype).max) / scale
+        if self.weight_decay >= limit:
+            raise ValueError(
+                f"weight_decay={self.weight_decay!r} makes the penalty "
+                "lambda * ||W||^2 or its gradient non-finite in "
+                f"{dtype.name} at the initial weights (||W||^2 = "
+                f"{squared_norm:.4g}); weight_decay must be below {limit:.4g}, "
+                "and is usually below 1."
+            )
 
     def _check_architecture(self, n_features, n_outputs):
         """warm_start and partial_fit continue the fitted network: its shape and
@@ -308,6 +462,19 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
 
     def _split_validation(self, X, T, sample_weight):
         """Hold out ``validation_fraction`` of the data for early stopping."""
+        n_samples = X.shape[0]
+        # the sizes train_test_split will make, checked first to name our
+        # parameters rather than its test_size and train_size
+        n_held_out = math.ceil(self.validation_fraction * n_samples)
+        if n_held_out < 2 or n_held_out >= n_samples:
+            raise ValueError(
+                "early_stopping holds out "
+                f"validation_fraction={self.validation_fraction} of the "
+                f"{n_samples} training samples, which leaves {n_held_out} for "
+                f"validation and {n_samples - n_held_out} for training; it needs "
+                "at least 2 and 1. Use more samples or another "
+                "validation_fraction, or pass a validation set as X_val."
+            )
         target_is_input = T is X
         arrays = [X] if target_is_input else [X, T]
         if sample_weight is not None:
@@ -321,18 +488,33 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         if target_is_input:  # an autoencoder: split once, target = input
             train.insert(1, train[0])
             held_out.insert(1, held_out[0])
-        if held_out[0].shape[0] < 2:
-            raise ValueError(
-                "early_stopping holds out "
-                f"validation_fraction={self.validation_fraction}"
-                f" of {X.shape[0]} samples, which leaves fewer than 2 for validation;"
-                " use more samples or a larger validation_fraction."
-            )
         w_train = train[2] if sample_weight is not None else None
         w_val = held_out[2] if sample_weight is not None else None
+        for part, w in (("held-out", w_val), ("training", w_train)):
+            if w is not None and not w.any():
+                raise ValueError(
+                    "early_stopping holds out "
+                    f"validation_fraction={self.validation_fraction} of the data "
+                    f"(split by random_state={self.random_state!r}), and every "
+                    f"sample of the {part} part has weight 0. Use another "
+                    "validation_fraction or random_state, or pass a validation "
+                    "set as X_val."
+                )
         return train[0], train[1], w_train, (held_out[0], held_out[1], w_val)
 
     def _forward(self, X, start=0, stop=None):
         """Activations of layer ``stop`` (default: the output) for the input ``X``."""
         activations, _ = self._network.forward(self._theta, X, start, stop)
         return activations[-1]
+
+
+def _physical_memory():
+    """Bytes of physical memory, or None where the system does not say."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def _gib(n_bytes):
+    return f"{n_bytes / 2**30:.3g} GiB"

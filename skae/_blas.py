@@ -4,6 +4,8 @@
 
 import functools
 import os
+import threading
+from contextlib import contextmanager
 
 import numpy as np
 import scipy
@@ -27,6 +29,7 @@ def axpy(a, x, y):
     return y
 
 
+@contextmanager
 def single_threaded_scipy_blas():
     """Context in which scipy's own BLAS runs on the calling thread only.
 
@@ -35,8 +38,35 @@ def single_threaded_scipy_blas():
     starve NumPy's matrix products (measured here: 30x slower when axpy and
     matmul alternate, 4x for each L-BFGS evaluation). With one thread, scipy's
     pool has no worker to spin. Where both share one BLAS, nothing changes.
+
+    The limit is process-wide: fits running at once in several threads share
+    it. The first to enter sets it, the last to leave restores exactly the
+    limits that were there before the first entered.
     """
-    return _scipy_pools().limit(limits=1)
+    with _SHARED_LIMIT.lock:
+        if _SHARED_LIMIT.users == 0:
+            _SHARED_LIMIT.limiter = _scipy_pools().limit(limits=1)
+        _SHARED_LIMIT.users += 1
+    try:
+        yield
+    finally:
+        with _SHARED_LIMIT.lock:
+            _SHARED_LIMIT.users -= 1
+            if _SHARED_LIMIT.users == 0:
+                _SHARED_LIMIT.limiter.restore_original_limits()
+                _SHARED_LIMIT.limiter = None
+
+
+class _SharedLimit:
+    """How many fits hold the limit, and the limiter that restores it."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.users = 0
+        self.limiter = None
+
+
+_SHARED_LIMIT = _SharedLimit()
 
 
 @functools.cache

@@ -33,6 +33,25 @@ def _input_dtype(estimator, reset, dtype=None):
     return _DTYPES if reset else estimator._theta.dtype
 
 
+def _normalized_weights(sample_weight, X):
+    """Checked sample weights divided by their largest, in the data's dtype.
+
+    J depends only on the weights' ratios; dividing in float64 first keeps
+    weights of any finite scale (1e38 in float32, 1e-300) from overflowing
+    their sum or vanishing in the cast, so they train as their normalised
+    values.
+    """
+    sample_weight = _check_sample_weight(
+        sample_weight, X, dtype=np.float64, ensure_non_negative=True
+    )
+    largest = sample_weight.max()
+    if largest == 0:
+        raise ValueError(
+            "All sample weights are zero: at least one sample needs a positive weight."
+        )
+    return (sample_weight / largest).astype(X.dtype, copy=False)
+
+
 def _stochastic_solver(estimator):
     """``partial_fit`` exists for "sgd" and "adam", as in scikit-learn."""
     if estimator.solver == "lbfgs":
@@ -242,14 +261,7 @@ class MLPRegressorGD(
             self._y_ndim = y.ndim
         y = y.reshape(y.shape[0], -1).astype(X.dtype, copy=False)
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(
-                sample_weight, X, dtype=X.dtype, ensure_non_negative=True
-            )
-            if not sample_weight.any():
-                raise ValueError(
-                    "All sample weights are zero: at least one sample needs a "
-                    "positive weight."
-                )
+            sample_weight = _normalized_weights(sample_weight, X)
         return X, y, sample_weight
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -292,6 +304,7 @@ class MLPRegressorGD(
         self : MLPRegressorGD
             The fitted estimator.
         """
+        self._validate_hyperparameters(incremental=False)
         reset = not (self.warm_start and hasattr(self, "_theta"))
         if (X_val is None) != (y_val is None):
             raise ValueError("X_val and y_val go together: pass both or neither.")
@@ -325,6 +338,7 @@ class MLPRegressorGD(
         self : MLPRegressorGD
             The updated estimator.
         """
+        self._validate_hyperparameters(incremental=True)
         reset = not hasattr(self, "_theta")
         with self._rollback_on_error(keep_divergence=False):
             X, y, w = self._validate_training_data(X, y, sample_weight, reset)

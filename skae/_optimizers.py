@@ -160,6 +160,10 @@ def _scratch(optimizer, theta):
     return scratch
 
 
+# scipy's gradient test, reduced to an exact stationary point (see below)
+LBFGS_GTOL = 1e-12
+
+
 def minimize_lbfgs(fun, theta0, max_iter, max_fun, callback):
     """Minimise ``fun`` with scipy's L-BFGS-B on the flat vector.
 
@@ -192,6 +196,6 @@ def minimize_lbfgs(fun, theta0, max_iter, max_fun, callback):
             "maxiter": max_iter,
             "maxfun": max_fun,
             "ftol": 0.0,
-            "gtol": 1e-12,
+            "gtol": LBFGS_GTOL,
         },
     )

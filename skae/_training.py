@@ -11,19 +11,31 @@ from scipy import sparse
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import gen_batches
 
-from skae._optimizers import minimize_lbfgs
-
-
-class _DivergenceError(ValueError):
-    """Training made the loss or the parameters non-finite."""
+from skae._optimizers import LBFGS_GTOL, minimize_lbfgs
+from skae.exceptions import DivergenceError
 
 
 class TrainingRun:
     """One call of fit or partial_fit on an estimator: the one training loop.
 
     The run reads the estimator's hyper-parameters and writes its fitted
-    state: the parameters ``_theta`` and the training record (``n_iter_``,
-    ``loss_curve_``, the validation records).
+    state: the parameters ``_theta``, the solver's state and the training
+    record (``n_iter_``, ``loss_curve_``, the validation records), which
+    :meth:`_end_iteration` commits one whole iteration at a time. Everything
+    else the loop needs (the parameters of the last recorded iteration, the
+    best ones with early stopping) lives here, never on the estimator.
+
+    How a run ends:
+
+    - normally, with early stopping on the best parameters;
+    - diverged (:class:`~skae.DivergenceError`): the estimator keeps the best
+      (early stopping) or last recorded parameters whose objective J on the
+      training data is finite; with none, the error says so and the caller
+      restores the estimator as it was before the call;
+    - interrupted (Ctrl-C, or KeyboardInterrupt from a callback): the
+      parameters of the last recorded iteration (the best with early
+      stopping) and a warning; with no iteration recorded, KeyboardInterrupt
+      goes on to the caller, which restores the estimator.
 
     Parameters
     ----------
@@ -39,6 +51,8 @@ class TrainingRun:
         Held-out data scored after every iteration.
     fit_tasks : FitTasks
         The callbacks' tasks of this fit.
+    interrupts : InterruptRequests
+        Where a Ctrl-C during training is noted; checked between steps.
     incremental : bool
         partial_fit: one epoch, keeping the solver's state.
     """
@@ -52,21 +66,44 @@ class TrainingRun:
         sample_weight,
         validation,
         fit_tasks,
+        interrupts,
         incremental,
     ):
         self.estimator = estimator
         self.objective = objective
-        self.X, self.T, self.sample_weight = X, T, sample_weight
         self.validation = validation
         self.fit_tasks = fit_tasks
+        self.interrupts = interrupts
         self.incremental = incremental
+        lbfgs = estimator.solver == "lbfgs"
+        batch_size = X.shape[0] if lbfgs else estimator._batch_size(X.shape[0])
+        self.batches = Batches(X, T, sample_weight, batch_size)
+        # the parameters of the last recorded iteration: where an interrupt or
+        # a divergence goes back to (a buffer updated in place per epoch)
+        self.recorded_theta = estimator._theta.copy()
+        self.n_recorded = 0
+        self._n_iter_start = estimator.n_iter_
+        self.best = None  # (validation score, parameters) with early stopping
+        self.interrupted = False
+        self._record_start = {
+            name: len(getattr(estimator, name) or [])
+            for name in ("loss_curve_", "validation_scores_", "validation_loss_curve_")
+        }
 
-    def run(self):
-        """Train with the estimator's solver."""
-        if self.estimator.solver == "lbfgs":
-            self._train_lbfgs()
-        else:
-            self._train_stochastic()
+    def train(self):
+        """Run the solver to its end (see the class docstring for the ends)."""
+        est = self.estimator
+        try:
+            if est.solver == "lbfgs":
+                self._train_lbfgs()
+            else:
+                self._train_stochastic()
+        except KeyboardInterrupt:
+            self._interrupted()
+            return
+        if self.best is not None:
+            est._theta = self.best[1]
+        self._warn_if_exploded()
 
     # -- stochastic solvers ---------------------------------------------------
 
@@ -74,74 +111,64 @@ class TrainingRun:
         """Gradient descent or Adam over mini-batches, one epoch per iteration."""
         est = self.estimator
         est._optimizer = optimizer = est._make_optimizer()
-        batches = Batches(
-            self.X, self.T, self.sample_weight, est._batch_size(self.X.shape[0])
-        )
         gradient = np.empty_like(est._theta)
-        # fallbacks if a step makes the parameters unusable: those at the start
-        # of the epoch, and those before its last step (checked at its end)
-        epoch_start, before_last = est._theta.copy(), est._theta.copy()
         converged = False
-        try:
-            for _ in range(1 if self.incremental else est.max_iter):
-                start = time.perf_counter()
-                np.copyto(epoch_start, est._theta)
-                loss = self._run_epoch(
-                    optimizer, batches, gradient, epoch_start, before_last
-                )
-                stop = self._end_iteration(loss, start)
-                if self.fit_tasks.stop_requested or (stop and not optimizer.decay()):
-                    converged = True
-                    break
-                if stop:
-                    est._no_improvement_count = 0
-        except KeyboardInterrupt:
-            self._interrupted(epoch_start)
-        else:
-            if not (converged or self.incremental):
-                self._warn_not_converged("max_iter")
-        self._restore_best()
+        for _ in range(1 if self.incremental else est.max_iter):
+            start = time.perf_counter()
+            loss = self._run_epoch(optimizer, gradient)
+            stop = self._end_iteration(loss, start, optimizer=optimizer)
+            if self.fit_tasks.stop_requested or (stop and not optimizer.decay()):
+                converged = True
+                break
+            if stop:
+                est._no_improvement_count = 0
+        if not (converged or self.incremental):
+            self._warn_not_converged("max_iter")
 
-    def _run_epoch(self, optimizer, batches, gradient, epoch_start, before_last):
+    def _run_epoch(self, optimizer, gradient):
         """One pass over the data, a solver step per batch; returns the mean J.
 
-        A step is taken only with a finite loss and gradient, and the result of
-        the last step is checked on its batch, so the parameters stay those of
-        the last finite step (``epoch_start`` is the fallback if a step still
-        overflowed them).
+        A step is taken only with a finite loss and gradient, and the result
+        of the last step is checked on its batch before the epoch is recorded.
+        A Ctrl-C is answered between two steps, never inside one.
         """
-        est, objective = self.estimator, self.objective
+        est, objective, batches = self.estimator, self.objective, self.batches
         theta = est._theta
         shuffle = est.shuffle and batches.batch_size < batches.n_samples
         order = est._random_state.permutation(batches.n_samples) if shuffle else None
+        interrupts = self.interrupts
         epoch_loss = 0.0
         for step, (X, T, w, share) in enumerate(batches.epoch(order), 1):
+            if interrupts.requested:
+                raise KeyboardInterrupt
             loss, _ = objective.loss_and_gradient(theta, X, T, w, out=gradient)
-            # one read of the gradient (BLAS) instead of a copy of theta a step
-            if not (math.isfinite(loss) and math.isfinite(np.vdot(gradient, gradient))):
-                self._diverged(epoch_start, step)
-            if step == batches.n_batches:
-                np.copyto(before_last, theta)
+            if not (math.isfinite(loss) and _all_finite(gradient)):
+                self._diverged(f"step {step} of that epoch")
             optimizer.step(theta, gradient)
             epoch_loss += loss * share
         if not math.isfinite(objective.value(theta, X, T, w)):
-            last_step_copied = step == batches.n_batches
-            fallback = before_last if last_step_copied else epoch_start
-            self._diverged(fallback, step, keep_current=False)
-        est.t_ += batches.n_samples
-        optimizer.end_epoch(est.t_)
+            self._diverged(f"after step {step} of that epoch")
         return epoch_loss
 
     # -- L-BFGS ---------------------------------------------------------------
 
     def _train_lbfgs(self):
-        """L-BFGS-B on the flat vector; ``_end_iteration`` decides when to stop."""
-        est, objective = self.estimator, self.objective
-        X, T, sample_weight = self.X, self.T, self.sample_weight
+        """L-BFGS-B on the flat vector; ``_end_iteration`` decides when to stop.
+
+        scipy's own stops other than skae's rule and an exact stationary point
+        (a failed line search, no decrease of J left in the dtype, an
+        exhausted ``max_fun``) are reported: a ``ConvergenceWarning`` with
+        scipy's status and message, or, when not a single iteration was
+        taken, a :class:`~skae.DivergenceError` that changes nothing.
+        """
+        est, objective, interrupts = self.estimator, self.objective, self.interrupts
+        X, T, sample_weight = self.batches.X, self.batches.T, self.batches.sample_weight
         dtype = est._theta.dtype
         state = {"start": time.perf_counter(), "converged": False}
 
         def fun(theta):
+            if interrupts.requested:
+                raise KeyboardInterrupt
             # computed in the data's dtype; scipy works in float64
             loss, gradient = objective.loss_and_gradient(
                 theta.astype(dtype, copy=False), X, T, sample_weight
@@ -151,104 +178,172 @@ class TrainingRun:
         def callback(intermediate_result):
             theta = intermediate_result.x
             if not (np.isfinite(intermediate_result.fun) and np.isfinite(theta).all()):
-                self._diverged(est._theta)
-            est._theta = theta.astype(dtype)
-            stop = self._end_iteration(intermediate_result.fun, state["start"])
+                self._diverged()
+            stop = self._end_iteration(
+                intermediate_result.fun, state["start"], theta=theta.astype(dtype)
+            )
             state["start"] = time.perf_counter()
             if stop or self.fit_tasks.stop_requested:
                 state["converged"] = True
                 raise StopIteration
 
-        try:
-            result = minimize_lbfgs(
-                fun,
-                est._theta.astype(np.float64),
-                est.max_iter,
-                est.max_fun,
-                callback,
-            )
-        except KeyboardInterrupt:
-            # est._theta holds the last iterate the callback saw, all finite
-            self._interrupted(est._theta)
-            self._restore_best()
+        result = minimize_lbfgs(
+            fun, est._theta.astype(np.float64), est.max_iter, est.max_fun, callback
+        )
+        # the parameters are those of the last recorded iteration (set by the
+        # callback), whatever point the line search tried last
+        stationary = np.abs(result.jac).max(initial=0.0) <= LBFGS_GTOL
+        if state["converged"] or (result.status == 0 and stationary):
             return
-        if not (np.isfinite(result.fun) and np.isfinite(result.x).all()):
-            self._diverged(est._theta)
-        est._theta = result.x.astype(dtype)
-        if not state["converged"] and result.status == 1:  # max_iter or max_fun
+        scipy_says = f"scipy's L-BFGS-B status {result.status}: {result.message}"
+        if self.n_recorded == 0:
+            raise DivergenceError(
+                f"Training diverged at iteration 1: L-BFGS could not take a "
+                f"single step ({scipy_says}). The estimator is left as it was "
+                "before the call. Scale the data (for example with "
+                "StandardScaler or MinMaxScaler)."
+            )
+        if result.status == 1:  # max_iter or max_fun
             self._warn_not_converged(
                 "max_fun" if result.nfev >= est.max_fun else "max_iter"
             )
-        self._restore_best()
+            return
+        warnings.warn(
+            f"{type(est).__name__}: L-BFGS stopped after {self.n_recorded} "
+            f"iterations, before skae's stopping rule (tol, n_iter_no_change) "
+            f"was met ({scipy_says}). The parameters of iteration "
+            f"{self.n_recorded} are kept. Scaling the data (StandardScaler or "
+            "MinMaxScaler) often helps.",
+            ConvergenceWarning,
+        )
 
     # -- the record of each iteration -----------------------------------------
 
-    def _end_iteration(self, loss, start):
+    def _end_iteration(self, loss, start, theta=None, optimizer=None):
         """Record one epoch (L-BFGS iteration); return True when training should stop.
 
         Training stops when ``loss`` (or, with a validation set, the
         validation score) has not improved by at least ``tol`` for
         ``n_iter_no_change`` consecutive iterations.
+
+        The validation set is scored first; then the whole iteration is
+        recorded, ``n_iter_`` last, with no check for Ctrl-C in between (see
+        :class:`~skae._interrupts.InterruptRequests`), so the records always
+        have matching lengths.
         """
         est, validation = self.estimator, self.validation
-        est.n_iter_ += 1
-        est.loss_ = float(loss)
-        est.loss_curve_.append(est.loss_)
-        message = f"Iteration {est.n_iter_}, loss = {est.loss_:.8f}"
-        improved = est.loss_ < est.best_loss_ - est.tol
+        loss = float(loss)
+        if theta is None:
+            theta = est._theta
+        est._theta = theta  # the parameters scored and recorded
         if validation is not None:
             score = est._validation_score(validation.X, validation.T, validation.w)
+            validation_loss = validation.loss(theta)
+
+        # the commit: every field of the record, then n_iter_
+        if optimizer is not None:
+            est.t_ += self.batches.n_samples
+            optimizer.end_epoch(est.t_)
+        improved = loss < est.best_loss_ - est.tol
+        est.loss_curve_.append(loss)
+        if validation is not None:
             est.validation_scores_.append(score)
-            est.validation_loss_curve_.append(validation.loss(est._theta))
-            message += f", validation score = {score:.8f}"
+            est.validation_loss_curve_.append(validation_loss)
             if est.early_stopping:
                 improved = score > est.best_validation_score_ + est.tol
-                if score > est.best_validation_score_:
-                    est._best_theta = est._theta.copy()
+                if self.best is None or score > self.best[0]:
+                    self.best = (score, theta.copy())
             est.best_validation_score_ = max(est.best_validation_score_, score)
-        est.best_loss_ = min(est.best_loss_, est.loss_)
+        est.loss_ = loss
+        est.best_loss_ = min(est.best_loss_, loss)
         est._no_improvement_count = 0 if improved else est._no_improvement_count + 1
+        if optimizer is None:  # L-BFGS: a new array each iteration
+            self.recorded_theta = theta
+        else:  # the stochastic solvers update theta in place
+            np.copyto(self.recorded_theta, theta)
+        self.n_recorded += 1
+        est.n_iter_ += 1
+
         if est.verbose:
+            message = f"Iteration {est.n_iter_}, loss = {loss:.8f}"
+            if validation is not None:
+                message += f", validation score = {score:.8f}"
             print(f"{message}, time = {time.perf_counter() - start:.4f} s")
         self.fit_tasks.end_iteration()  # callbacks: a task per iteration
+        if self.interrupts.requested:
+            raise KeyboardInterrupt
         return est._no_improvement_count >= est.n_iter_no_change
 
-    def _restore_best(self):
-        """With early stopping, keep the parameters of the best validation score."""
+    def _repair_record(self):
+        """Cut the record back to the iterations fully recorded.
+
+        Only a KeyboardInterrupt raised at an arbitrary point (another
+        thread's handler, a custom SIGINT handler) can land inside a commit.
+        """
         est = self.estimator
-        best = est.__dict__.pop("_best_theta", None)
-        if best is not None:
-            est._theta = best
+        for name, start in self._record_start.items():
+            record = getattr(est, name)
+            if record is not None:
+                del record[start + self.n_recorded :]
+        est.n_iter_ = self._n_iter_start + self.n_recorded
+        if est.loss_curve_:
+            est.loss_ = est.loss_curve_[-1]
+            est.best_loss_ = min(est.loss_curve_)
 
     # -- abnormal ends --------------------------------------------------------
 
-    def _diverged(self, last_finite, step=None, keep_current=True):
-        """Keep the last finite parameters and raise a ValueError saying what to do.
-
-        With ``keep_current``, the current parameters are kept when they are
-        finite (a step is taken only with a finite loss and gradient);
-        otherwise, or when the current ones are known to give a non-finite
-        loss, ``last_finite`` replaces them.
-        """
-        est = self.estimator
-        if not (keep_current and np.isfinite(est._theta).all()):
-            est._theta = last_finite
-        where = f"iteration {est.n_iter_ + 1}"
-        if step is not None:
-            where += f", step {step} of that epoch"
-        raise _DivergenceError(
-            f"Training diverged at {where}: the loss or the parameters became "
-            "non-finite. The last finite parameters are kept. Use a smaller "
-            "learning_rate_init, or scale the data (for example with "
-            "StandardScaler or MinMaxScaler)."
+    def _finite_objective(self, theta):
+        """Whether J(theta) on the training data is finite (batch by batch)."""
+        return all(
+            math.isfinite(self.objective.value(theta, X, T, w))
+            for X, T, w, _ in self.batches.epoch()
         )
 
-    def _interrupted(self, last_finite):
-        """Ctrl-C: keep the last finite parameters and say so."""
+    def _diverged(self, where=None):
+        """Keep the best or last recorded parameters with a finite J, and raise.
+
+        Raises
+        ------
+        DivergenceError
+            With ``parameters_kept`` False when no parameters of this run give
+            a finite J: the caller then restores the estimator.
+        """
         est = self.estimator
-        if not np.isfinite(est._theta).all():
-            est._theta = last_finite
-        kept = "best" if est.early_stopping else "last finite"
+        at = f"iteration {est.n_iter_ + 1}" + (f", {where}" if where else "")
+        candidates = []
+        if self.best is not None:
+            candidates.append(("best", self.best[1]))
+        if self.n_recorded:
+            candidates.append((f"iteration {est.n_iter_}", self.recorded_theta))
+        advice = (
+            "Use a smaller learning_rate_init, or scale the data (for example "
+            "with StandardScaler or MinMaxScaler)."
+        )
+        for name, theta in candidates:
+            if self._finite_objective(theta):
+                est._theta = theta
+                raise DivergenceError(
+                    f"Training diverged at {at}: the loss or the parameters became "
+                    f"non-finite. The estimator keeps the parameters of {name}, "
+                    f"whose objective J on the training data is finite. {advice}",
+                    parameters_kept=True,
+                )
+        raise DivergenceError(
+            f"Training diverged at {at}: the loss or the parameters became "
+            "non-finite, and no parameters of this call give a finite objective "
+            "J on the training data, so the estimator is left as it was before "
+            f"the call. {advice}"
+        )
+
+    def _interrupted(self):
+        """Ctrl-C: keep the best or last recorded parameters and say so."""
+        est = self.estimator
+        self._repair_record()
+        if not self.n_recorded:
+            raise KeyboardInterrupt  # nothing recorded: nothing to keep
+        self.interrupted = True
+        kept = "best" if self.best is not None else "last recorded"
+        est._theta = self.best[1] if self.best is not None else self.recorded_theta
         warnings.warn(
             f"Training interrupted by KeyboardInterrupt after {est.n_iter_} "
             f"iterations; the estimator keeps the {kept} parameters.",
@@ -262,6 +357,32 @@ class TrainingRun:
             f"without converging; increase {limit} or tol.",
             ConvergenceWarning,
         )
+
+    def _warn_if_exploded(self):
+        """A learning rate too large can drive J up by orders of magnitude
+        while it stays finite: say so rather than return a useless model."""
+        est = self.estimator
+        if self.n_recorded < 2:
+            return
+        first = est.loss_curve_[self._record_start["loss_curve_"]]
+        if est.loss_ > _EXPLOSION * max(first, np.finfo(np.float64).tiny):
+            warnings.warn(
+                f"{type(est).__name__}: the objective J rose from {first:.4g} at "
+                f"the first iteration to {est.loss_:.4g} at the last: training "
+                "went the wrong way. Use a smaller learning_rate_init, or scale "
+                "the data (for example with StandardScaler).",
+                ConvergenceWarning,
+            )
+
+
+# how many times its first value J must end above to call a fit exploded
+_EXPLOSION = 1e3
+
+
+def _all_finite(array):
+    """Whether every entry is finite: one BLAS read (the sum of squares) in
+    the common case, and an exact test when that sum overflows."""
+    return math.isfinite(np.vdot(array, array)) or bool(np.isfinite(array).all())
 
 
 class Batches:
@@ -279,12 +400,16 @@ class Batches:
         self.n_samples = X.shape[0]
         self.batch_size = batch_size
         self.n_batches = -(-self.n_samples // batch_size)
-        self._X_rows = _row_buffer(X, batch_size)
-        self._T_rows = None if T is X else _row_buffer(T, batch_size)
+        self._X_rows = self._T_rows = None  # made at the first shuffled epoch
         self._total_weight = None if sample_weight is None else sample_weight.sum()
 
     def epoch(self, order=None):
-        """Yield ``(X, T, sample_weight, share of the epoch's loss)`` per batch."""
+        """Yield ``(X, T, sample_weight, share of the epoch's loss)`` per batch,
+        in the order of the permutation ``order`` (default: as stored)."""
+        if order is not None and self._X_rows is None:
+            self._X_rows = _row_buffer(self.X, self.batch_size)
+            if self.T is not self.X:
+                self._T_rows = _row_buffer(self.T, self.batch_size)
         for batch in gen_batches(self.n_samples, self.batch_size):
             rows = batch if order is None else order[batch]
             w = None if self.sample_weight is None else self.sample_weight[rows]

@@ -3,9 +3,11 @@
 # License: BSD-3-Clause
 
 from abc import ABC, abstractmethod
+from numbers import Real
 
 import numpy as np
 from scipy.special import expit
+from sklearn.utils._param_validation import InvalidParameterError
 
 __all__ = [
     "ACTIVATIONS",
@@ -237,8 +239,10 @@ class PReLU(Activation):
     name = "prelu"
 
     def __init__(self, alpha=0.25):
-        if not 0 < alpha < 1:
-            raise ValueError(f"PReLU needs 0 < alpha < 1, got alpha={alpha!r}.")
+        if not (_is_real(alpha) and 0 < alpha < 1):
+            raise InvalidParameterError(
+                f"PReLU needs a real alpha with 0 < alpha < 1, got alpha={alpha!r}."
+            )
         self.alpha = alpha
 
     def forward(self, z, out=None):
@@ -275,8 +279,10 @@ class ELU(Activation):
     name = "elu"
 
     def __init__(self, alpha=1.0):
-        if not alpha > 0:
-            raise ValueError(f"ELU needs alpha > 0, got alpha={alpha!r}.")
+        if not (_is_real(alpha) and 0 < alpha < np.inf):
+            raise InvalidParameterError(
+                f"ELU needs a finite real alpha > 0, got alpha={alpha!r}."
+            )
         self.alpha = alpha
 
     @property
@@ -333,6 +339,11 @@ def _softplus(z, out=None):
     np.log1p(out, out=out)
     out += positive_part
     return out
+
+
+def _is_real(value):
+    """A real number, not a bool."""
+    return isinstance(value, Real) and not isinstance(value, (bool, np.bool_))
 
 
 ACTIVATIONS = {

@@ -10,8 +10,8 @@ from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.utils._param_validation import InvalidParameterError
 
-from skae import AutoEncoder, MLPRegressorGD, SparseAutoEncoder
-from skae.activations import ACTIVATIONS
+from skae import AutoEncoder, DivergenceError, MLPRegressorGD, SparseAutoEncoder
+from skae.activations import ACTIVATIONS, ELU, PReLU
 
 ESTIMATORS = [
     MLPRegressorGD(hidden_layer_sizes=(5,), random_state=0),
@@ -131,41 +131,82 @@ DIVERGING = [
 
 @pytest.mark.parametrize("estimator", ESTIMATORS, ids=IDS)
 @pytest.mark.parametrize("params", DIVERGING, ids=["sgd", "adam"])
-def test_divergence_names_the_step_and_keeps_finite_parameters(
+def test_divergence_without_a_finite_objective_changes_nothing(
     estimator, params, digits01
 ):
+    # unscaled data and a step far too large: J is infinite from the start
     estimator = clone(estimator).set_params(**params)
-    X = 1e200 * digits01[:60, :8]  # unscaled data and a step far too large
-    with pytest.raises(ValueError, match="diverged at iteration") as info:
+    X = 1e200 * digits01[:60, :8]
+    with pytest.raises(DivergenceError, match="diverged at iteration 1") as info:
         _fit(estimator, X)
     assert "learning_rate_init" in str(info.value)
     assert "StandardScaler" in str(info.value)
-    assert all(np.isfinite(W).all() for W in estimator.coefs_ + estimator.intercepts_)
+    assert "left as it was" in str(info.value)
+    assert not info.value.parameters_kept
+    with pytest.raises(NotFittedError):  # still unfitted, not a random model
+        estimator.coefs_
+    # a fitted model is not thrown away either
+    fitted = _fitted(estimator.set_params(learning_rate_init=1e-3), X / 1e200)
+    before = _snapshot(fitted)
+    with pytest.raises(DivergenceError):
+        _fit(fitted.set_params(**params), X)
+    fitted.set_params(learning_rate_init=1e-3)
+    assert _snapshot(fitted) == before
 
 
-def test_divergence_keeps_the_parameters_of_the_last_finite_step(rng):
+def _objective(estimator, X, y=None):
+    """J of the estimator's current parameters on (X, y), computed by skae."""
+    T = X if y is None else y.reshape(len(y), -1)
+    return estimator._build_objective().value(estimator._theta, X, T)
+
+
+def test_divergence_keeps_the_last_recorded_iteration(rng):
     X = rng.normal(size=(30, 3))
     y = X.sum(axis=1)
-    y_outlier = y.copy()
-    y_outlier[-1] = 1e200  # its squared error overflows at the 30th step
     params = dict(
         hidden_layer_sizes=(4,),
+        activation="identity",
         solver="sgd",
+        momentum=0.0,
+        learning_rate_init=0.1,
         batch_size=1,
         shuffle=False,
         random_state=0,
     )
     reg = MLPRegressorGD(**params)
-    with pytest.raises(ValueError, match="iteration 1, step 30"):
-        reg.fit(X, y_outlier)
-    # the same 29 steps, without the outlier
+    with pytest.raises(DivergenceError, match="iteration 2, step 5") as info:
+        reg.fit(X, y)
+    assert info.value.parameters_kept
+    assert "parameters of iteration 1" in str(info.value)
+    assert np.isfinite(_objective(reg, X, y))
+    assert reg.n_iter_ == len(reg.loss_curve_) == 1
+    # exactly the parameters of the first epoch
     reference = MLPRegressorGD(max_iter=1, **params)
     with pytest.warns(ConvergenceWarning):
-        reference.fit(X[:-1], y[:-1])
-    for W, W_ref in zip(
-        reg.coefs_ + reg.intercepts_, reference.coefs_ + reference.intercepts_
-    ):
-        assert np.array_equal(W, W_ref)
+        reference.fit(X, y)
+    assert np.array_equal(reg._theta, reference._theta)
+
+
+def test_mid_epoch_divergence_never_keeps_an_infinite_objective(rng):
+    # step k overflows, the check before step k + 1 sees it: the parameters
+    # after step k give J = inf, so they must not be kept
+    X = rng.normal(size=(200, 4))
+    y = X @ rng.normal(size=4)
+    reg = MLPRegressorGD(
+        hidden_layer_sizes=(16,),
+        solver="sgd",
+        batch_size=10,
+        learning_rate_init=10.0,
+        random_state=0,
+    )
+    with pytest.raises(DivergenceError) as info:
+        reg.fit(X, y)
+    if info.value.parameters_kept:
+        assert np.isfinite(_objective(reg, X, y))
+        assert np.isfinite(reg.predict(X)).all()
+    else:
+        with pytest.raises(NotFittedError):
+            reg.predict(X)
 
 
 @pytest.mark.parametrize("estimator", ESTIMATORS, ids=IDS)
@@ -268,3 +309,414 @@ def test_keyboard_interrupt_keeps_the_best_parameters_with_early_stopping(
     assert reg.score(X_val, y_val) == pytest.approx(
         max(reg.validation_scores_), rel=1e-12
     )
+
+
+# -- hostile use (issue 9): every call validates, nothing silently wrong -------
+
+
+def _regression(rng, n=100, n_features=4):
+    X = rng.normal(size=(n, n_features))
+    return X, X @ rng.normal(size=n_features)
+
+
+BAD_BETWEEN_CALLS = [
+    dict(learning_rate_init=-0.01),
+    dict(weight_decay=-1),
+    dict(momentum=5),
+    dict(solver="foo"),
+    dict(learning_rate="foo"),
+    dict(beta_1=1),
+    dict(beta_2=1),
+    dict(epsilon=-1),
+    dict(batch_size=0),
+    dict(batch_size="foo"),
+    dict(batch_size=True),
+    dict(max_iter=True),
+    dict(n_iter_no_change=0),
+]
+
+
+@pytest.mark.parametrize("params", BAD_BETWEEN_CALLS, ids=str)
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_partial_fit_validates_parameters_set_since_the_last_call(params, solver, rng):
+    X, y = _regression(rng)
+    reg = MLPRegressorGD(hidden_layer_sizes=(5,), solver=solver, random_state=0)
+    reg.partial_fit(X, y)
+    before = _snapshot(reg)
+    good = reg.get_params()
+    reg.set_params(**params)
+    with pytest.raises(InvalidParameterError, match=next(iter(params))):
+        reg.partial_fit(X, y)
+    with pytest.raises(InvalidParameterError, match=next(iter(params))):
+        reg.fit(X, y)
+    reg.set_params(**good)
+    assert _snapshot(reg) == before
+
+
+@pytest.mark.parametrize(
+    "params", [dict(sparsity_weight=-1), dict(sparsity_target=1.5)], ids=str
+)
+def test_partial_fit_validates_the_sparsity_parameters(params, digits01):
+    sae = SparseAutoEncoder(n_components=3, solver="adam", random_state=0)
+    sae.partial_fit(digits01)
+    before = _snapshot(sae)
+    sae.set_params(**params)
+    with pytest.raises(InvalidParameterError, match=next(iter(params))):
+        sae.partial_fit(digits01)
+    sae.set_params(sparsity_weight=1.0, sparsity_target=0.05)
+    assert _snapshot(sae) == before
+
+
+def test_lbfgs_that_cannot_take_a_step_raises_and_changes_nothing(rng):
+    X, y = _regression(rng)
+    ae = AutoEncoder(n_components=3)
+    with pytest.raises(DivergenceError, match="L-BFGS could not take") as info:
+        ae.fit(X * 1e50)
+    assert "status" in str(info.value) and not info.value.parameters_kept
+    assert not hasattr(ae, "n_iter_")
+    reg = MLPRegressorGD(solver="lbfgs", max_iter=5, random_state=0)
+    with pytest.warns(ConvergenceWarning):
+        reg.fit(X, y)
+    before = _snapshot(reg)
+    with pytest.raises(DivergenceError, match="status"):
+        reg.fit(X, y * 1e100)
+    assert _snapshot(reg) == before
+
+
+def test_lbfgs_stopping_before_the_rule_warns_with_scipys_status(rng):
+    # float32 leaves no decrease of J to find after one iteration: scipy stops
+    # with status 0, "relative reduction of f", far from a stationary point
+    X, y = _regression(rng)
+    reg = MLPRegressorGD(solver="lbfgs", max_iter=50, random_state=0)
+    with pytest.warns(ConvergenceWarning, match="status 0") as record:
+        reg.fit(X.astype(np.float32), y * 1e10)
+    assert "iteration 1" in str(record[0].message)
+    assert reg.n_iter_ == 1
+
+
+def test_divergence_from_the_start_leaves_the_estimator_unfitted(rng):
+    X, y = _regression(rng)
+    reg = MLPRegressorGD()
+    with pytest.raises(DivergenceError, match="iteration 1, step 1"):
+        reg.fit(X, y * 1e200)
+    with pytest.raises(NotFittedError):
+        reg.predict(X)
+
+
+def test_a_fitted_model_owns_its_activation(rng):
+    X, y = _regression(rng)
+    shared = PReLU(alpha=0.1)
+    reg = MLPRegressorGD(
+        hidden_layer_sizes=(8,), activation=shared, max_iter=30, random_state=0
+    )
+    other = clone(reg).set_params(activation=shared)
+    with pytest.warns(ConvergenceWarning):
+        reg.fit(X, y)
+        other.fit(X, y)
+    before = reg.predict(X)
+    reg.set_params(activation__alpha=0.9)  # changes the object both were given
+    assert shared.alpha == 0.9
+    assert np.array_equal(reg.predict(X), before)
+    assert reg._network.hidden == PReLU(alpha=0.1)
+    assert other._network.hidden is not reg._network.hidden
+    # continuing with another alpha is a changed architecture
+    with pytest.raises(ValueError, match="warm_start=False"):
+        reg.partial_fit(X, y)
+    with pytest.raises(ValueError, match="warm_start=False"):
+        reg.set_params(warm_start=True).fit(X, y)
+    assert np.array_equal(reg.predict(X), before)
+
+
+@pytest.mark.parametrize("cls", [AutoEncoder, SparseAutoEncoder])
+def test_cross_entropy_scores_refuse_data_outside_the_unit_interval(cls, digits01):
+    ae = cls(n_components=3, out_activation="sigmoid", max_iter=5, random_state=0)
+    with pytest.warns(ConvergenceWarning):
+        ae.fit(digits01)
+    assert np.isfinite(ae.score(digits01))
+    for method in (ae.score, ae.score_samples):
+        with pytest.raises(ValueError, match=r"needs data in \[0, 1\].*MinMaxScaler"):
+            method(1e6 * digits01)
+
+
+def test_finiteness_check_does_not_square():
+    from skae._training import _all_finite
+
+    big = np.full(100, 1e30, dtype=np.float32)  # its sum of squares overflows
+    assert _all_finite(big)
+    for bad in (np.inf, -np.inf, np.nan):
+        broken = big.copy()
+        broken[7] = bad
+        assert not _all_finite(broken)
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam", "lbfgs"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sample_weights_at_any_scale_train_as_their_normalised_values(
+    solver, dtype, rng
+):
+    X, y = _regression(rng)
+    X = X.astype(dtype)
+    w = rng.uniform(0.5, 2.0, size=len(y))
+    params = dict(hidden_layer_sizes=(5,), solver=solver, max_iter=5, random_state=0)
+
+    def fitted_theta(weights):
+        with pytest.warns(ConvergenceWarning):
+            return MLPRegressorGD(**params).fit(X, y, sample_weight=weights)._theta
+
+    normalised = fitted_theta(w / w.max())
+    huge = np.finfo(dtype).max / 4
+    for scale in (huge, 1e-40, 1e-300, 3.0):
+        theta = fitted_theta(w / w.max() * scale)
+        assert np.isfinite(theta).all()
+        np.testing.assert_allclose(theta, normalised, rtol=1e-5, atol=1e-6)
+    # uniform weights at the top of the float32 range: as no weights at all
+    uniform = fitted_theta(np.full(len(y), 1e38))
+    np.testing.assert_allclose(uniform, fitted_theta(None), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam", "lbfgs"])
+def test_early_stopping_refuses_a_split_without_positive_weight(solver, rng):
+    X, y = _regression(rng)
+    w = np.zeros(len(y))
+    w[3] = 1.0  # one weighted sample: one side of every split has none
+    sides = set()
+    for seed in range(60):
+        reg = MLPRegressorGD(early_stopping=True, solver=solver, random_state=seed)
+        with pytest.raises(ValueError, match="early_stopping holds out") as info:
+            reg.fit(X, y, sample_weight=w)
+        for name in ("validation_fraction", "random_state", "X_val"):
+            assert name in str(info.value)
+        sides.add("held-out" if "held-out part" in str(info.value) else "training")
+        assert not hasattr(reg, "n_iter_")
+    assert sides == {"held-out", "training"}
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam", "lbfgs"])
+def test_interrupt_while_validating_keeps_the_records_whole(solver, rng):
+    X, y = _regression(rng)
+    reg = MLPRegressorGD(
+        hidden_layer_sizes=(5,), solver=solver, tol=0.0, random_state=0
+    )
+    calls = []
+    original = reg._validation_score
+
+    def interrupted_third_time(*args):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt  # as if Ctrl-C landed inside the scoring
+        return original(*args)
+
+    reg._validation_score = interrupted_third_time
+    with pytest.warns(UserWarning, match="interrupted"):
+        reg.fit(X[:80], y[:80], X_val=X[80:], y_val=y[80:])
+    del reg._validation_score
+    assert reg.n_iter_ == len(reg.loss_curve_) == 2
+    assert len(reg.validation_scores_) == len(reg.validation_loss_curve_) == 2
+    assert reg.loss_ == reg.loss_curve_[-1]
+    assert np.isfinite(reg.predict(X)).all()
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam", "lbfgs"])
+def test_sigint_while_validating_records_the_whole_iteration(solver, rng):
+    import signal
+
+    X, y = _regression(rng)
+    reg = MLPRegressorGD(
+        hidden_layer_sizes=(5,), solver=solver, tol=0.0, random_state=0
+    )
+    calls = []
+    original = reg._validation_score
+
+    def signal_third_time(*args):
+        calls.append(1)
+        if len(calls) == 3:
+            signal.raise_signal(signal.SIGINT)  # a real Ctrl-C, mid-scoring
+        return original(*args)
+
+    reg._validation_score = signal_third_time
+    with pytest.warns(UserWarning, match="interrupted"):
+        reg.fit(X[:80], y[:80], X_val=X[80:], y_val=y[80:])
+    del reg._validation_score
+    # the iteration being scored is recorded whole, then training stops
+    assert reg.n_iter_ == len(reg.loss_curve_) == 3
+    assert len(reg.validation_scores_) == len(reg.validation_loss_curve_) == 3
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+class _InterruptedAfterTraining(SparseAutoEncoder):
+    """Ctrl-C lands in the mean_activation_ pass, after the training loop."""
+
+    def _after_fit(self, X):
+        if self.solver == "adam":  # a KeyboardInterrupt raised right there
+            if not getattr(self, "_raised", False):
+                self._raised = True
+                raise KeyboardInterrupt
+        else:  # a real SIGINT
+            import signal
+
+            signal.raise_signal(signal.SIGINT)
+        super()._after_fit(X)
+
+
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+def test_interrupt_after_training_keeps_the_training(solver, digits01):
+    sae = _InterruptedAfterTraining(
+        n_components=4, solver=solver, max_iter=5, tol=0.0, random_state=0
+    )
+    with pytest.warns(UserWarning, match="finished training is kept"):
+        with pytest.warns(ConvergenceWarning):
+            sae.fit(digits01)
+    assert sae.n_iter_ == len(sae.loss_curve_) == 5
+    assert sae.mean_activation_.shape == (4,)
+    assert np.isfinite(sae.transform(digits01)).all()
+
+
+def test_divergence_with_early_stopping_keeps_the_best_and_no_leftovers(rng):
+    X = rng.normal(size=(30, 3))
+    y = X.sum(axis=1)
+    X_val, y_val = rng.normal(size=(20, 3)), None
+    y_val = X_val.sum(axis=1)
+    reg = MLPRegressorGD(
+        hidden_layer_sizes=(4,),
+        activation="identity",
+        solver="sgd",
+        momentum=0.0,
+        learning_rate_init=0.1,
+        batch_size=1,
+        shuffle=False,
+        early_stopping=True,
+        random_state=0,
+    )
+    with pytest.raises(DivergenceError, match="parameters of best") as info:
+        reg.fit(X, y, X_val=X_val, y_val=y_val)
+    assert info.value.parameters_kept
+    assert reg.score(X_val, y_val) == pytest.approx(max(reg.validation_scores_))
+    assert not any("best_theta" in key for key in vars(reg))
+    assert b"best_theta" not in pickle.dumps(reg)
+
+
+def test_a_checkpoint_pickled_mid_fit_holds_the_model_only(rng):
+    import threading
+
+    X, y = _regression(rng, n=4000, n_features=20)  # 640 kB of data
+
+    class Checkpoint:
+        def __init__(self):
+            self.lock = threading.Lock()  # a callback that does not pickle
+            self.saved = []
+
+        def setup(self, estimator, context):
+            pass
+
+        def teardown(self, estimator, context):
+            pass
+
+        def on_fit_task_begin(self, estimator, context, **kwargs):
+            pass
+
+        def on_fit_task_end(self, estimator, context, **kwargs):
+            if context.task_name == "iteration" and len(self.saved) < 2:
+                self.saved.append(pickle.dumps(estimator))
+
+    checkpoint = Checkpoint()
+    reg = MLPRegressorGD(hidden_layer_sizes=(5,), max_iter=3, random_state=0)
+    reg.set_callbacks(checkpoint)
+    with pytest.warns(ConvergenceWarning):
+        reg.fit(X, y)
+    for saved in checkpoint.saved:
+        assert len(saved) < 20_000  # the model, not the 640 kB of data
+        restored = pickle.loads(saved)
+        assert not any(key.startswith("_skl") for key in vars(restored))
+        assert np.isfinite(restored.predict(X[:10])).all()
+    # after the fit the estimator pickles with its callbacks, as scikit-learn's
+    assert hasattr(pickle.loads(pickle.dumps(MLPRegressorGD())), "get_params")
+
+
+@pytest.mark.parametrize(
+    "params, name",
+    [
+        (dict(hidden_layer_sizes=10**9), "hidden_layer_sizes"),
+        (dict(hidden_layer_sizes=(10, 10**8)), "hidden_layer_sizes"),
+    ],
+)
+def test_a_network_too_large_for_memory_is_refused_before_allocating(params, name, rng):
+    X, y = _regression(rng)
+    with pytest.raises(ValueError, match=f"{name}=.*GiB"):
+        MLPRegressorGD(**params).fit(X, y)
+    with pytest.raises(ValueError, match="n_components=.*GiB"):
+        AutoEncoder(n_components=10**9).fit(X)
+
+
+@pytest.mark.parametrize(
+    "params, name",
+    [
+        (dict(batch_size=True), "batch_size"),
+        (dict(hidden_layer_sizes=np.array(5)), "hidden_layer_sizes"),
+        (dict(hidden_layer_sizes={3, 4}), "hidden_layer_sizes"),
+        (dict(hidden_layer_sizes=True), "hidden_layer_sizes"),
+        (dict(hidden_layer_sizes=(3, True)), "hidden_layer_sizes"),
+        (dict(weight_decay=1e308), "weight_decay"),
+    ],
+    ids=str,
+)
+def test_odd_values_get_a_message_naming_the_parameter(params, name, rng):
+    X, y = _regression(rng)
+    reg = MLPRegressorGD(**params)
+    with pytest.raises(ValueError, match=name):
+        reg.fit(X, y)
+    assert not hasattr(reg, "n_iter_")
+
+
+def test_odd_activation_and_sparsity_values_are_named(digits01):
+    with pytest.raises(ValueError, match="alpha"):
+        PReLU(alpha="a")
+    with pytest.raises(ValueError, match="alpha"):
+        ELU(alpha=np.inf)
+    with pytest.raises(ValueError, match="sparsity_weight=.*must be below"):
+        SparseAutoEncoder(sparsity_weight=1e300).fit(digits01)
+    with pytest.raises(NotFittedError):
+        MLPRegressorGD().coefs_
+    with pytest.raises(NotFittedError):
+        AutoEncoder().intercepts_
+
+
+def test_validation_sets_are_checked_up_front(rng):
+    X, y = _regression(rng)
+    with pytest.raises(ValueError, match="validation_fraction") as info:
+        MLPRegressorGD(early_stopping=True).fit(X[:1], y[:1])
+    assert "test_size" not in str(info.value)
+    with pytest.raises(ValueError, match="X_val has 1 sample"):
+        MLPRegressorGD().fit(X, y, X_val=X[:1], y_val=y[:1])
+    with pytest.raises(ValueError, match="X_val has 1 sample"):
+        AutoEncoder().fit(X, X_val=X[:1])
+    with pytest.raises(ValueError, match="y_val has 2 outputs, but y has 1"):
+        MLPRegressorGD().fit(X, y, X_val=X[:5], y_val=np.c_[y[:5], y[:5]])
+
+
+def test_scikit_learn_conventions_carried_over(rng):
+    X, y = _regression(rng)
+    with pytest.warns(ConvergenceWarning):
+        reg = MLPRegressorGD(n_iter_no_change=np.inf, tol=1e9, max_iter=7).fit(X, y)
+    assert reg.n_iter_ == 7  # the stopping rule is off
+    reg = MLPRegressorGD(early_stopping=True)
+    with pytest.raises(ValueError, match="partial_fit does not support early_stop"):
+        reg.partial_fit(X, y)
+    assert not hasattr(reg, "n_iter_")
+
+
+def test_a_finite_explosion_of_J_warns(rng):
+    X, y = _regression(rng)
+    with pytest.warns(ConvergenceWarning, match="learning_rate_init") as record:
+        reg = MLPRegressorGD(learning_rate_init=10, max_iter=50, random_state=0).fit(
+            X, y
+        )
+    assert any("rose from" in str(w.message) for w in record)
+    assert reg.loss_ > 1e3 * reg.loss_curve_[0]
+
+
+def test_the_divergence_error_is_public():
+    import skae
+
+    assert issubclass(skae.DivergenceError, ValueError)
+    assert skae.DivergenceError.__module__ == "skae.exceptions"
+    assert "DivergenceError" in skae.__all__
