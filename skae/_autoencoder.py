@@ -119,7 +119,9 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNetwork
     best_validation_score_ : float or None
         Best of ``validation_scores_``.
     n_iter_ : int
-        Number of epochs or L-BFGS iterations run.
+        Number of epochs or L-BFGS iterations of the latest ``fit``, also
+        under ``warm_start`` (``loss_curve_`` keeps the whole record); each
+        ``partial_fit`` adds one.
     t_ : int
         Number of training samples seen by the stochastic solvers.
     n_features_in_ : int
@@ -364,7 +366,8 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNetwork
         return self._forward(H, start=self._code_layer)
 
     def _score(self, X):
-        return -float(np.mean(self._sample_losses(X)))
+        # in float64: float32 losses that are each finite can overflow a sum
+        return -float(np.mean(self._sample_losses(X), dtype=np.float64))
 
     def _sample_losses(self, X):
         # the loss the model was fitted with, whatever the parameters say now
@@ -524,7 +527,9 @@ class SparseAutoEncoder(AutoEncoder):
     best_validation_score_ : float or None
         Best of ``validation_scores_``.
     n_iter_ : int
-        Number of epochs or L-BFGS iterations run.
+        Number of epochs or L-BFGS iterations of the latest ``fit``, also
+        under ``warm_start`` (``loss_curve_`` keeps the whole record); each
+        ``partial_fit`` adds one.
     t_ : int
         Number of training samples seen by the stochastic solvers.
     n_features_in_ : int

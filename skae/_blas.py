@@ -45,7 +45,10 @@ def single_threaded_scipy_blas():
     """
     with _SHARED_LIMIT.lock:
         if _SHARED_LIMIT.users == 0:
-            _SHARED_LIMIT.limiter = _scipy_pools().limit(limits=1)
+            pools = _scipy_pools().lib_controllers
+            _SHARED_LIMIT.saved = [(pool, pool.num_threads) for pool in pools]
+            for pool, _ in _SHARED_LIMIT.saved:
+                _set_num_threads(pool, 1)
         _SHARED_LIMIT.users += 1
     try:
         yield
@@ -53,20 +56,32 @@ def single_threaded_scipy_blas():
         with _SHARED_LIMIT.lock:
             _SHARED_LIMIT.users -= 1
             if _SHARED_LIMIT.users == 0:
-                _SHARED_LIMIT.limiter.restore_original_limits()
-                _SHARED_LIMIT.limiter = None
+                for pool, n_threads in _SHARED_LIMIT.saved:
+                    _set_num_threads(pool, n_threads)
+                _SHARED_LIMIT.saved = []
 
 
 class _SharedLimit:
-    """How many fits hold the limit, and the limiter that restores it."""
+    """How many fits hold the limit, and the thread counts to restore."""
 
     def __init__(self):
         self.lock = threading.Lock()
         self.users = 0
-        self.limiter = None
+        self.saved = []
 
 
 _SHARED_LIMIT = _SharedLimit()
+
+
+def _set_num_threads(pool, n_threads):
+    """Set a pool's thread count from any thread.
+
+    threadpoolctl 3.8 ignores an OpenBLAS change from a thread other than the
+    one that first changed it, while that thread lives; the last fit to end
+    is often not the first to begin, and the lock above already keeps
+    threads from fighting, so the unguarded setter is used where it exists.
+    """
+    getattr(pool, "_real_set_num_threads", pool.set_num_threads)(n_threads)
 
 
 @functools.cache

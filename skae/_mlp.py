@@ -156,7 +156,9 @@ class MLPRegressorGD(
     best_validation_score_ : float or None
         Best of ``validation_scores_``.
     n_iter_ : int
-        Number of epochs (iterations for "lbfgs") run.
+        Number of epochs (iterations for "lbfgs") of the latest ``fit``, also
+        under ``warm_start`` (``loss_curve_`` keeps the whole record); each
+        ``partial_fit`` adds one.
     t_ : int
         Number of training samples seen by the stochastic solvers.
     n_features_in_ : int
@@ -244,7 +246,10 @@ class MLPRegressorGD(
         return self._network.layer_sizes[-2]
 
     def _validation_score(self, X, T, sample_weight):
-        return r2_score(T, self._forward(X), sample_weight=sample_weight)
+        Y = self._forward(X)
+        if not np.isfinite(Y).all():  # outputs overflowed on unseen data
+            return -np.inf
+        return r2_score(T, Y, sample_weight=sample_weight)
 
     def _validate_training_data(self, X, y, sample_weight, reset, dtype=None):
         X, y = validate_data(

@@ -720,3 +720,35 @@ def test_the_divergence_error_is_public():
     assert issubclass(skae.DivergenceError, ValueError)
     assert skae.DivergenceError.__module__ == "skae.exceptions"
     assert "DivergenceError" in skae.__all__
+
+
+def test_validation_outputs_that_overflow_score_minus_infinity():
+    # found by the fuzz: float32 data of 1e9, one step, the held-out rows'
+    # outputs overflow while the training J stays finite
+    a = [1.2573022e8, -1.3210486e8, 6.4042266e8, 1.0490012e8, -5.3566938e8, 3.6e8]
+    b = [-2.3250307e9, -2.1879166e8, -1.2459109e9, -7.3226733e8, -5.44e8, -3.16e8]
+    X = np.array([a, a, b, a], np.float32)
+    y = np.array([-6.53828609e8, -1.29613634e8, 7.83975470e8, 1.49343115e9])
+    reg = MLPRegressorGD(
+        hidden_layer_sizes=(3,),
+        activation="elu",
+        solver="sgd",
+        max_iter=1,
+        momentum=0.0,
+        early_stopping=True,
+        validation_fraction=0.3,
+        random_state=0,
+    )
+    with pytest.warns(ConvergenceWarning):
+        reg.fit(X, y)
+    assert reg.validation_scores_ == [-np.inf]
+    assert reg.validation_loss_curve_ == [np.inf]
+
+
+def test_float32_scores_average_in_float64(rng):
+    ae = AutoEncoder(n_components=1, max_iter=5, random_state=0)
+    with pytest.warns(ConvergenceWarning):
+        ae.fit(rng.uniform(size=(20, 1)).astype(np.float32))
+    # each loss is about 9e36, finite in float32; their float32 sum is not
+    score = ae.score(np.full((100, 1), 3e18, np.float32))
+    assert np.isfinite(score) and score < -1e36

@@ -3,7 +3,9 @@
 # License: BSD-3-Clause
 
 import pickle
+import textwrap
 import tracemalloc
+from pathlib import Path
 
 import distributed
 import joblib
@@ -147,3 +149,35 @@ def test_partial_fit_over_a_memmap_keeps_memory_to_a_chunk(tmp_path):
     assert peak < data_bytes / 10
     assert ae.n_iter_ == n_samples // chunk
     assert np.isfinite(ae.transform(X[:chunk])).all()
+
+
+def _user_guide_skops_recipe():
+    """The skops recipe of the user guide, as the code a user copies."""
+    guide = (Path(__file__).parents[1] / "docs" / "user_guide.rst").read_text()
+    start = guide.index("    import skops.io\n")
+    block = guide[start : guide.index("\n\nReview the list", start)]
+    return textwrap.dedent(block)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=IDS)
+def test_the_user_guide_skops_recipe_trusts_skae_types_only(
+    estimator, monkeypatch, digits01
+):
+    recipe = _user_guide_skops_recipe()
+    assert "trusted=skops.io.get_untrusted_types" not in recipe
+    fitted = _fit(clone(estimator).set_params(solver="adam"), digits01)
+    namespace = {"sae": fitted}
+    exec(recipe, namespace)
+    np.testing.assert_array_equal(
+        namespace["restored"].transform(digits01), fitted.transform(digits01)
+    )
+    # a crafted file that names another type is refused
+    real = skops.io.get_untrusted_types
+    monkeypatch.setattr(
+        skops.io,
+        "get_untrusted_types",
+        lambda **kwargs: [*real(**kwargs), "posix.system"],
+    )
+    with pytest.raises(ValueError, match="posix.system"):
+        exec(recipe, {"sae": fitted})

@@ -55,3 +55,76 @@ def test_two_jobs_give_the_results_of_one(name, backend, digits01):
     for key in serial:
         if key.startswith(("split", "mean_test", "std_test", "rank_test")):
             np.testing.assert_array_equal(serial[key], parallel[key], err_msg=key)
+
+
+class _Meeting:
+    """A callback that holds a fit at its first iteration until the other
+    fit arrives, and, for the fit that must finish last, at its second until
+    the first fit has returned."""
+
+    def __init__(self, barrier, wait_for=None):
+        self.barrier, self.wait_for, self.ended = barrier, wait_for, 0
+
+    def setup(self, estimator, context):
+        pass
+
+    def teardown(self, estimator, context):
+        pass
+
+    def on_fit_task_begin(self, estimator, context, **kwargs):
+        pass
+
+    def on_fit_task_end(self, estimator, context, **kwargs):
+        if context.task_name != "iteration":
+            return
+        self.ended += 1
+        if self.ended == 1:
+            self.barrier.wait(timeout=30)
+        elif self.ended == 2 and self.wait_for is not None:
+            assert self.wait_for.wait(timeout=30)
+
+
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_overlapping_fits_in_threads_restore_scipys_blas_threads(solver):
+    import threading
+
+    from skae._blas import _scipy_pools
+
+    def scipy_threads():
+        return [pool["num_threads"] for pool in _scipy_pools().info()]
+
+    before = scipy_threads()
+    X = np.random.default_rng(0).normal(size=(60, 4))
+    y = X.sum(axis=1)
+    barrier, first_done = threading.Barrier(2), threading.Event()
+    errors = []
+
+    def fit(max_iter, wait_for, done):
+        try:
+            reg = MLPRegressorGD(
+                hidden_layer_sizes=(5,),
+                solver=solver,
+                max_iter=max_iter,
+                tol=0.0,
+                random_state=0,
+            )
+            reg.set_callbacks(_Meeting(barrier, wait_for))
+            reg.fit(X, y)
+        except BaseException as error:  # reported in the main thread
+            errors.append(error)
+        finally:
+            if done is not None:
+                done.set()
+
+    # the first fit starts first and ends first, while the second still runs
+    threads = [
+        threading.Thread(target=fit, args=(2, None, first_done)),
+        threading.Thread(target=fit, args=(4, first_done, None)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors, errors
+    assert scipy_threads() == before
