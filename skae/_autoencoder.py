@@ -11,8 +11,13 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from skae._base import BaseNetwork
+from skae._checks import (
+    check_sparsity_weight,
+    check_unit_interval,
+    input_dtype,
+    stochastic_solver,
+)
 from skae._losses import LOSSES
-from skae._mlp import _input_dtype, _stochastic_solver
 from skae._objective import Objective
 from skae._penalties import KLSparsity
 from skae.activations import ACTIVATIONS, get_activation
@@ -250,7 +255,7 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNetwork
                 f"out_activation='sigmoid' (got {self.out_activation!r}) or "
                 "loss='squared_error'."
             )
-        _check_unit_interval(T)
+        check_unit_interval(T)
 
     def _validation_score(self, X, T, sample_weight):
         return self._score(X)
@@ -268,7 +273,7 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNetwork
             self,
             X,
             accept_sparse=("csr", "csc"),
-            dtype=_input_dtype(self, reset, dtype),
+            dtype=input_dtype(self, reset, dtype),
             reset=reset,
         )
 
@@ -303,7 +308,7 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNetwork
                 validation = (X_val, X_val, None)
             return self._fit_network(X, X, validation=validation)
 
-    @available_if(_stochastic_solver)
+    @available_if(stochastic_solver)
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y=None):
         """Train one epoch over ``X``, keeping the solver's state.
@@ -372,7 +377,7 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNetwork
     def _sample_losses(self, X):
         # the loss the model was fitted with, whatever the parameters say now
         if self._fitted_loss == "cross_entropy":
-            _check_unit_interval(X)
+            check_unit_interval(X)
         objective = Objective(self._network, LOSSES[self._fitted_loss](), None)
         return objective.sample_losses(self._theta, X, X)
 
@@ -636,19 +641,7 @@ class SparseAutoEncoder(AutoEncoder):
 
     def _check_setup(self, T):
         super()._check_setup(T)
-        if self.sparsity_weight > 0:
-            # the KL gradient of a saturated unit, beta max(rho, 1 - rho) / eps
-            finfo = np.finfo(T.dtype)
-            rho = self.sparsity_target
-            limit = float(finfo.max) * float(finfo.eps) / max(rho, 1 - rho)
-            if self.sparsity_weight >= limit:
-                raise ValueError(
-                    f"sparsity_weight={self.sparsity_weight!r} overflows the "
-                    f"KL penalty's gradient in {finfo.dtype.name}, which "
-                    "reaches beta * max(rho, 1 - rho) / eps for a saturated "
-                    f"code unit; sparsity_weight must be below {limit:.4g}, "
-                    "and is usually below 10."
-                )
+        check_sparsity_weight(self.sparsity_weight, self.sparsity_target, T.dtype)
         low, high = get_activation(self.activation).output_range
         if self.sparsity_weight > 0 and (low < 0 or high > 1):
             allowed = sorted(
@@ -665,14 +658,3 @@ class SparseAutoEncoder(AutoEncoder):
 
     def _after_fit(self, X):
         self.mean_activation_ = self._forward(X, stop=self._code_layer).mean(axis=0)
-
-
-def _check_unit_interval(X):
-    """The cross-entropy is defined for data in [0, 1] only."""
-    low, high = X.min(), X.max()
-    if low < 0 or high > 1:
-        raise ValueError(
-            "loss='cross_entropy' needs data in [0, 1], but X ranges over "
-            f"[{low:.6g}, {high:.6g}]. Scale it first, for example with "
-            "sklearn.preprocessing.MinMaxScaler, or use loss='squared_error'."
-        )

@@ -4,7 +4,6 @@
 
 import copy
 import math
-import os
 import warnings
 from abc import ABCMeta, abstractmethod
 from contextlib import contextmanager
@@ -24,6 +23,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from skae._blas import single_threaded_scipy_blas
 from skae._callbacks import CallbackSupportMixin, FitTasks
+from skae._checks import check_memory, check_weight_decay
 from skae._interrupts import InterruptRequests
 from skae._losses import LOSSES
 from skae._network import Network
@@ -205,11 +205,11 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
             self._output_activation(),
             tied=self._tied_weights(),
         )
-        self._check_memory(network, n_samples, dtype)
+        check_memory(self, network, n_samples, dtype)
         try:
             self._theta = network.initialize(self._random_state, dtype)
         except MemoryError:
-            self._check_memory(network, n_samples, dtype, available=0)
+            check_memory(self, network, n_samples, dtype, available=0)
         self._network = network
         self._optimizer = None
         self.n_outputs_ = n_outputs
@@ -223,42 +223,6 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         self.validation_scores_ = None
         self.validation_loss_curve_ = None
         self.best_validation_score_ = None
-
-    def _check_memory(self, network, n_samples, dtype, available=None):
-        """Refuse a network whose training cannot fit in memory, before
-        allocating it (a bare MemoryError, or swapping, otherwise)."""
-        if available is None:
-            available = _physical_memory()
-            if available is None:
-                return
-        itemsize = np.dtype(dtype).itemsize
-        # theta, its gradient, the copy of the last recorded iteration and the
-        # rollback's backup, plus the solver's state (scipy's L-BFGS keeps ten
-        # pairs of float64 vectors and a few more)
-        per_parameter = {
-            "adam": 7 * itemsize,
-            "sgd": 5 * itemsize,
-            "lbfgs": 4 * itemsize + 26 * 8,
-        }[self.solver]
-        rows = n_samples
-        if self.solver != "lbfgs":
-            rows = self._batch_size(n_samples, warn=False)
-        # forward and backward buffers of a batch: about four per layer
-        workspace = 4 * rows * sum(network.layer_sizes[1:]) * itemsize
-        needed = network.n_params * per_parameter + workspace
-        if needed <= available:
-            return
-        widths = ", ".join(
-            f"{name}={getattr(self, name)!r}" for name in self._width_parameters
-        )
-        raise ValueError(
-            f"{widths} make a network with layer sizes {network.layer_sizes} and "
-            f"{network.n_params:,} parameters; training it with "
-            f"solver={self.solver!r} in {np.dtype(dtype).name} needs about "
-            f"{_gib(needed)}, more than the {_gib(available)} of memory "
-            f"{'this machine has' if available else 'that could be allocated'}. "
-            f"Use narrower layers ({' or '.join(self._width_parameters)})."
-        )
 
     def _make_optimizer(self):
         """A solver from the current parameters, keeping the state of an earlier
@@ -346,8 +310,8 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
             self.n_iter_ = 0
             self._no_improvement_count = 0
         self._fitted_loss = self._loss_name()
+        check_weight_decay(self.weight_decay, self._network.flat_weights(self._theta))
         objective = self._build_objective()
-        self._check_penalties(objective)
 
         if validation is None and self.early_stopping and not incremental:
             X, T, sample_weight, validation = self._split_validation(
@@ -414,26 +378,6 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
                 "the validation targets must have the training targets' outputs."
             )
         self._check_setup(T_val)
-
-    def _check_penalties(self, objective):
-        """Refuse a weight decay so strong that the penalty, or its gradient,
-        is not finite at the parameters training starts from."""
-        if not self.weight_decay:
-            return
-        weights = self._network.flat_weights(self._theta)
-        dtype = weights.dtype
-        squared_norm = float(np.linalg.norm(weights.astype(np.float64))) ** 2
-        largest = float(np.abs(weights).max(initial=0.0))
-        scale = max(squared_norm, 2 * largest, np.finfo(dtype).tiny)
-        limit = float(np.finfo(dtype).max) / scale
-        if self.weight_decay >= limit:
-            raise ValueError(
-                f"weight_decay={self.weight_decay!r} makes the penalty "
-                "lambda * ||W||^2 or its gradient non-finite in "
-                f"{dtype.name} at the initial weights (||W||^2 = "
-                f"{squared_norm:.4g}); weight_decay must be below {limit:.4g}, "
-                "and is usually below 1."
-            )
 
     def _check_architecture(self, n_features, n_outputs):
         """warm_start and partial_fit continue the fitted network: its shape and
@@ -506,15 +450,3 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         """Activations of layer ``stop`` (default: the output) for the input ``X``."""
         activations, _ = self._network.forward(self._theta, X, start, stop)
         return activations[-1]
-
-
-def _physical_memory():
-    """Bytes of physical memory, or None where the system does not say."""
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (AttributeError, OSError, ValueError):
-        return None
-
-
-def _gib(n_bytes):
-    return f"{n_bytes / 2**30:.3g} GiB"

@@ -13,52 +13,13 @@ from sklearn.base import (
 from sklearn.metrics import r2_score
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import (
-    _check_sample_weight,
     check_is_fitted,
     validate_data,
 )
 
 from skae._base import BaseNetwork
+from skae._checks import input_dtype, normalized_weights, stochastic_solver
 from skae.activations import Identity
-
-_DTYPES = (np.float64, np.float32)
-
-
-def _input_dtype(estimator, reset, dtype=None):
-    """The dtype to validate data into: ``dtype`` if given (validation data
-    takes the training data's), float64 or float32 on a fresh fit, else the
-    dtype the parameters were fitted in."""
-    if dtype is not None:
-        return dtype
-    return _DTYPES if reset else estimator._theta.dtype
-
-
-def _normalized_weights(sample_weight, X):
-    """Checked sample weights divided by their largest, in the data's dtype.
-
-    J depends only on the weights' ratios; dividing in float64 first keeps
-    weights of any finite scale (1e38 in float32, 1e-300) from overflowing
-    their sum or vanishing in the cast, so they train as their normalised
-    values.
-    """
-    sample_weight = _check_sample_weight(
-        sample_weight, X, dtype=np.float64, ensure_non_negative=True
-    )
-    largest = sample_weight.max()
-    if largest == 0:
-        raise ValueError(
-            "All sample weights are zero: at least one sample needs a positive weight."
-        )
-    return (sample_weight / largest).astype(X.dtype, copy=False)
-
-
-def _stochastic_solver(estimator):
-    """``partial_fit`` exists for "sgd" and "adam", as in scikit-learn."""
-    if estimator.solver == "lbfgs":
-        raise AttributeError(
-            f"partial_fit is not available for solver={estimator.solver!r}"
-        )
-    return True
 
 
 class MLPRegressorGD(
@@ -257,7 +218,7 @@ class MLPRegressorGD(
             X,
             y,
             accept_sparse=("csr", "csc"),
-            dtype=_input_dtype(self, reset, dtype),
+            dtype=input_dtype(self, reset, dtype),
             multi_output=True,
             y_numeric=True,
             reset=reset,
@@ -266,7 +227,7 @@ class MLPRegressorGD(
             self._y_ndim = y.ndim
         y = y.reshape(y.shape[0], -1).astype(X.dtype, copy=False)
         if sample_weight is not None:
-            sample_weight = _normalized_weights(sample_weight, X)
+            sample_weight = normalized_weights(sample_weight, X)
         return X, y, sample_weight
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -324,7 +285,7 @@ class MLPRegressorGD(
                 )
             return self._fit_network(X, y, w, validation=validation)
 
-    @available_if(_stochastic_solver)
+    @available_if(stochastic_solver)
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):
         """Train one epoch over ``(X, y)``, keeping the solver's state.

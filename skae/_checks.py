@@ -1,0 +1,155 @@
+"""Checks of data and hyper-parameters that come before any training.
+
+Shared by the estimators (which never import from each other) and by
+:class:`~skae._base.BaseNetwork`: each either passes or raises an error that
+names what was wrong and how to fix it, before anything is allocated or fitted.
+"""
+
+# License: BSD-3-Clause
+
+import os
+
+import numpy as np
+from sklearn.utils.validation import _check_sample_weight
+
+_DTYPES = (np.float64, np.float32)
+
+
+def input_dtype(estimator, reset, dtype=None):
+    """The dtype to validate data into: ``dtype`` if given (validation data
+    takes the training data's), float64 or float32 on a fresh fit, else the
+    dtype the parameters were fitted in."""
+    if dtype is not None:
+        return dtype
+    return _DTYPES if reset else estimator._theta.dtype
+
+
+def stochastic_solver(estimator):
+    """``partial_fit`` exists for "sgd" and "adam", as in scikit-learn."""
+    if estimator.solver == "lbfgs":
+        raise AttributeError(
+            f"partial_fit is not available for solver={estimator.solver!r}"
+        )
+    return True
+
+
+def normalized_weights(sample_weight, X):
+    """Checked sample weights divided by their largest, in the data's dtype.
+
+    J depends only on the weights' ratios; dividing in float64 first keeps
+    weights of any finite scale (1e38 in float32, 1e-300) from overflowing
+    their sum or vanishing in the cast, so they train as their normalised
+    values.
+    """
+    sample_weight = _check_sample_weight(
+        sample_weight, X, dtype=np.float64, ensure_non_negative=True
+    )
+    largest = sample_weight.max()
+    if largest == 0:  # scikit-learn's own check says so first since 1.9
+        raise ValueError(
+            "All sample weights are zero: at least one sample needs a positive weight."
+        )
+    return (sample_weight / largest).astype(X.dtype, copy=False)
+
+
+def check_unit_interval(X):
+    """The cross-entropy is defined for data in [0, 1] only."""
+    low, high = X.min(), X.max()
+    if low < 0 or high > 1:
+        raise ValueError(
+            "loss='cross_entropy' needs data in [0, 1], but X ranges over "
+            f"[{low:.6g}, {high:.6g}]. Scale it first, for example with "
+            "sklearn.preprocessing.MinMaxScaler, or use loss='squared_error'."
+        )
+
+
+def check_memory(estimator, network, n_samples, dtype, available=None):
+    """Refuse a network whose training cannot fit in memory, before it is
+    allocated (a bare MemoryError, or swapping, otherwise).
+
+    ``available`` defaults to the machine's physical memory; 0 says an
+    allocation has already failed.
+    """
+    if available is None:
+        available = _physical_memory()
+        if available is None:
+            return
+    itemsize = np.dtype(dtype).itemsize
+    # theta, its gradient, the copy of the last recorded iteration and the
+    # rollback's backup, plus the solver's state (scipy's L-BFGS keeps ten
+    # pairs of float64 vectors and a few more)
+    per_parameter = {
+        "adam": 7 * itemsize,
+        "sgd": 5 * itemsize,
+        "lbfgs": 4 * itemsize + 26 * 8,
+    }[estimator.solver]
+    rows = n_samples
+    if estimator.solver != "lbfgs":
+        rows = estimator._batch_size(n_samples, warn=False)
+    # forward and backward buffers of a batch: about four per layer
+    workspace = 4 * rows * sum(network.layer_sizes[1:]) * itemsize
+    needed = network.n_params * per_parameter + workspace
+    if needed <= available:
+        return
+    names = estimator._width_parameters
+    widths = ", ".join(f"{name}={getattr(estimator, name)!r}" for name in names)
+    limit = (
+        f"more than the {_gib(available)} of memory this machine has"
+        if available
+        else "which could not be allocated"
+    )
+    raise ValueError(
+        f"{widths} make a network with layer sizes {network.layer_sizes} and "
+        f"{network.n_params:,} parameters; training it with "
+        f"solver={estimator.solver!r} in {np.dtype(dtype).name} needs about "
+        f"{_gib(needed)}, {limit}. Use narrower layers ({' or '.join(names)})."
+    )
+
+
+def check_weight_decay(weight_decay, weights):
+    """Refuse a weight decay so strong that the penalty, or its gradient, is
+    not finite at the weights training starts from."""
+    if not weight_decay:
+        return
+    dtype = weights.dtype
+    squared_norm = float(np.linalg.norm(weights.astype(np.float64))) ** 2
+    largest = float(np.abs(weights).max(initial=0.0))
+    limit = float(np.finfo(dtype).max) / max(
+        squared_norm, 2 * largest, np.finfo(dtype).tiny
+    )
+    if weight_decay >= limit:
+        raise ValueError(
+            f"weight_decay={weight_decay!r} makes the penalty lambda * ||W||^2 "
+            f"or its gradient non-finite in {dtype.name} at the initial weights "
+            f"(||W||^2 = {squared_norm:.4g}); weight_decay must be below "
+            f"{limit:.4g}, and is usually below 1."
+        )
+
+
+def check_sparsity_weight(sparsity_weight, sparsity_target, dtype):
+    """Refuse a KL weight whose gradient overflows: for a saturated code unit
+    it reaches ``beta * max(rho, 1 - rho) / eps``."""
+    if not sparsity_weight:
+        return
+    finfo = np.finfo(dtype)
+    rho = sparsity_target
+    limit = float(finfo.max) * float(finfo.eps) / max(rho, 1 - rho)
+    if sparsity_weight >= limit:
+        raise ValueError(
+            f"sparsity_weight={sparsity_weight!r} overflows the KL penalty's "
+            f"gradient in {finfo.dtype.name}, which reaches beta * max(rho, "
+            "1 - rho) / eps for a saturated code unit; sparsity_weight must be "
+            f"below {limit:.4g}, and is usually below 10."
+        )
+
+
+def _physical_memory():
+    """Bytes of physical memory, or None where the system does not say."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def _gib(n_bytes):
+    return f"{n_bytes / 2**30:.3g} GiB"
