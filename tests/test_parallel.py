@@ -62,8 +62,9 @@ class _Meeting:
     fit arrives, and, for the fit that must finish last, at its second until
     the first fit has returned."""
 
-    def __init__(self, barrier, wait_for=None):
+    def __init__(self, barrier, wait_for=None, arrived=None):
         self.barrier, self.wait_for, self.ended = barrier, wait_for, 0
+        self.arrived = arrived
 
     def setup(self, estimator, context):
         pass
@@ -79,6 +80,8 @@ class _Meeting:
             return
         self.ended += 1
         if self.ended == 1:
+            if self.arrived is not None:
+                self.arrived.set()
             self.barrier.wait(timeout=30)
         elif self.ended == 2 and self.wait_for is not None:
             assert self.wait_for.wait(timeout=30)
@@ -98,9 +101,10 @@ def test_overlapping_fits_in_threads_restore_scipys_blas_threads(solver):
     X = np.random.default_rng(0).normal(size=(60, 4))
     y = X.sum(axis=1)
     barrier, first_done = threading.Barrier(2), threading.Event()
+    first_in = threading.Event()
     errors = []
 
-    def fit(max_iter, wait_for, done):
+    def fit(max_iter, wait_for, first):
         try:
             reg = MLPRegressorGD(
                 hidden_layer_sizes=(5,),
@@ -109,22 +113,23 @@ def test_overlapping_fits_in_threads_restore_scipys_blas_threads(solver):
                 tol=0.0,
                 random_state=0,
             )
-            reg.set_callbacks(_Meeting(barrier, wait_for))
+            arrived = first_in if first else None
+            reg.set_callbacks(_Meeting(barrier, wait_for, arrived))
             reg.fit(X, y)
         except BaseException as error:  # reported in the main thread
             errors.append(error)
-        finally:
-            if done is not None:
-                done.set()
 
-    # the first fit starts first and ends first, while the second still runs
+    # the first fit starts first (it is training when the second starts) and
+    # ends first, while the second still runs
     threads = [
-        threading.Thread(target=fit, args=(2, None, first_done)),
+        threading.Thread(target=fit, args=(2, None, True)),
         threading.Thread(target=fit, args=(4, first_done, None)),
     ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    threads[0].start()
+    assert first_in.wait(timeout=30)
+    threads[1].start()
+    threads[0].join(timeout=60)
+    first_done.set()  # its thread has ended: the second may go on
+    threads[1].join(timeout=60)
     assert not errors, errors
     assert scipy_threads() == before
