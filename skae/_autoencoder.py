@@ -122,7 +122,8 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNetwork
         validation data (all iterations of a fit with ``X_val`` or early
         stopping, beside ``loss_curve_``); None without validation data.
     best_validation_score_ : float or None
-        Best of ``validation_scores_``.
+        Best validation score of the latest fit (each fit keeps the best
+        parameters it sees itself).
     n_iter_ : int
         Number of epochs or L-BFGS iterations of the latest ``fit``, also
         under ``warm_start`` (``loss_curve_`` keeps the whole record); each
@@ -530,7 +531,8 @@ class SparseAutoEncoder(AutoEncoder):
         validation data (all iterations of a fit with ``X_val`` or early
         stopping, beside ``loss_curve_``); None without validation data.
     best_validation_score_ : float or None
-        Best of ``validation_scores_``.
+        Best validation score of the latest fit (each fit keeps the best
+        parameters it sees itself).
     n_iter_ : int
         Number of epochs or L-BFGS iterations of the latest ``fit``, also
         under ``warm_start`` (``loss_curve_`` keeps the whole record); each

@@ -93,6 +93,16 @@ def check_memory(estimator, network, n_samples, dtype, available=None):
         return
     names = estimator._width_parameters
     widths = ", ".join(f"{name}={getattr(estimator, name)!r}" for name in names)
+    if workspace > needed / 2:  # the batch's buffers, not the parameters
+        advice = (
+            f"Most of it is the buffers of batches of {rows:,} samples: use "
+            "solver='adam' or 'sgd' with a smaller batch_size"
+            if estimator.solver == "lbfgs"
+            else f"Most of it is the buffers of batches of {rows:,} samples: "
+            "use a smaller batch_size"
+        )
+    else:
+        advice = f"Use narrower layers ({' or '.join(names)})"
     limit = (
         f"more than the {_gib(available)} of memory this machine has"
         if available
@@ -102,7 +112,7 @@ def check_memory(estimator, network, n_samples, dtype, available=None):
         f"{widths} make a network with layer sizes {network.layer_sizes} and "
         f"{network.n_params:,} parameters; training it with "
         f"solver={estimator.solver!r} in {np.dtype(dtype).name} needs about "
-        f"{_gib(needed)}, {limit}. Use narrower layers ({' or '.join(names)})."
+        f"{_gib(needed)}, {limit}. {advice}."
     )
 
 

@@ -17,28 +17,43 @@ class InterruptRequests:
     stopping leaves everything consistent. A second SIGINT raises
     KeyboardInterrupt at once, for a user who does not want to wait.
 
-    Elsewhere (another thread, which never receives SIGINT, or a handler of
-    the user's own) nothing changes and :attr:`requested` stays False.
+    A fit inside a fit (a callback that trains another estimator) shares the
+    outer request. Elsewhere (another thread, which never receives SIGINT, or
+    a handler of the user's own) nothing changes and :attr:`requested` stays
+    False.
     """
 
     def __init__(self):
-        self.requested = False
+        self._requested = False
         self._previous = None
+        self._outer = None
+
+    @property
+    def requested(self):
+        """Whether Ctrl-C asked training to stop."""
+        return self._requested or (self._outer is not None and self._outer.requested)
+
+    @requested.setter
+    def requested(self, value):
+        self._requested = value
 
     def __enter__(self):
-        if (
-            threading.current_thread() is threading.main_thread()
-            and signal.getsignal(signal.SIGINT) is signal.default_int_handler
-        ):
+        if threading.current_thread() is not threading.main_thread():
+            return self
+        handler = signal.getsignal(signal.SIGINT)
+        if handler is signal.default_int_handler:
             self._previous = signal.signal(signal.SIGINT, self._request)
+        elif isinstance(getattr(handler, "__self__", None), InterruptRequests):
+            self._outer = handler.__self__  # an outer fit's: it hears Ctrl-C
         return self
 
     def __exit__(self, *exc_info):
         if self._previous is not None:
             signal.signal(signal.SIGINT, self._previous)
             self._previous = None
+        self._outer = None
 
     def _request(self, signum, frame):
-        if self.requested:  # pressed twice: stop now
+        if self._requested:  # pressed twice: stop now
             raise KeyboardInterrupt
-        self.requested = True
+        self._requested = True

@@ -115,7 +115,8 @@ class MLPRegressorGD(
         validation data (all epochs of a fit with ``X_val`` or early
         stopping, beside ``loss_curve_``); None without validation data.
     best_validation_score_ : float or None
-        Best of ``validation_scores_``.
+        Best validation score of the latest fit (each fit keeps the best
+        parameters it sees itself).
     n_iter_ : int
         Number of epochs (iterations for "lbfgs") of the latest ``fit``, also
         under ``warm_start`` (``loss_curve_`` keeps the whole record); each

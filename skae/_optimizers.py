@@ -36,6 +36,8 @@ class SGD:
         changed ``learning_rate_init`` applies from the next step.
     """
 
+    squares_gradient = False  # no square of the gradient is ever formed
+
     def __init__(
         self,
         learning_rate_init,
@@ -109,6 +111,8 @@ class Adam:
     state : dict, default=None
         Moments and step count carried over from an earlier optimizer.
     """
+
+    squares_gradient = True  # the second moment holds the squared gradient
 
     def __init__(
         self, learning_rate_init, beta_1=0.9, beta_2=0.999, epsilon=1e-8, state=None

@@ -11,6 +11,7 @@ from scipy import sparse
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import gen_batches
 
+from skae._losses import CrossEntropy
 from skae._optimizers import LBFGS_GTOL, minimize_lbfgs
 from skae.exceptions import DivergenceError
 
@@ -81,6 +82,7 @@ class TrainingRun:
         # the parameters of the last recorded iteration: where an interrupt or
         # a divergence goes back to (a buffer updated in place per epoch)
         self.recorded_theta = estimator._theta.copy()
+        self.recorded_state = None  # and the stochastic solver's state
         self.n_recorded = 0
         self._n_iter_start = estimator.n_iter_
         self.best = None  # (validation score, parameters) with early stopping
@@ -111,6 +113,7 @@ class TrainingRun:
         """Gradient descent or Adam over mini-batches, one epoch per iteration."""
         est = self.estimator
         est._optimizer = optimizer = est._make_optimizer()
+        self.recorded_state = _copy_state(optimizer.state)
         gradient = np.empty_like(est._theta)
         converged = False
         for _ in range(1 if self.incremental else est.max_iter):
@@ -137,13 +140,20 @@ class TrainingRun:
         shuffle = est.shuffle and batches.batch_size < batches.n_samples
         order = est._random_state.permutation(batches.n_samples) if shuffle else None
         interrupts = self.interrupts
+        squared = optimizer.squares_gradient  # Adam: its squares must be finite
         epoch_loss = 0.0
         for step, (X, T, w, share) in enumerate(batches.epoch(order), 1):
             if interrupts.requested:
                 raise KeyboardInterrupt
             loss, _ = objective.loss_and_gradient(theta, X, T, w, out=gradient)
-            if not (math.isfinite(loss) and _all_finite(gradient)):
-                self._diverged(f"step {step} of that epoch")
+            if not (math.isfinite(loss) and _all_finite(gradient, squared)):
+                cause = None
+                if math.isfinite(loss) and _all_finite(gradient):
+                    cause = (
+                        "the gradient became too large for Adam, whose second "
+                        f"moment (the squared gradient) overflows {theta.dtype}"
+                    )
+                self._diverged(f"step {step} of that epoch", cause)
             optimizer.step(theta, gradient)
             epoch_loss += loss * share
         if not math.isfinite(objective.value(theta, X, T, w)):
@@ -155,11 +165,12 @@ class TrainingRun:
     def _train_lbfgs(self):
         """L-BFGS-B on the flat vector; ``_end_iteration`` decides when to stop.
 
-        scipy's own stops other than skae's rule and an exact stationary point
-        (a failed line search, no decrease of J left in the dtype, an
-        exhausted ``max_fun``) are reported: a ``ConvergenceWarning`` with
-        scipy's status and message, or, when not a single iteration was
-        taken, a :class:`~skae.DivergenceError` that changes nothing.
+        scipy's own abnormal stops before skae's rule (a failed line search,
+        an exhausted ``max_fun``) are reported: a ``ConvergenceWarning`` with
+        scipy's status and message, or, when not a single iteration was taken
+        away from a stationary point, a :class:`~skae.DivergenceError` that
+        changes nothing. scipy's convergence (status 0) is accepted, as
+        scikit-learn does.
         """
         est, objective, interrupts = self.estimator, self.objective, self.interrupts
         X, T, sample_weight = self.batches.X, self.batches.T, self.batches.sample_weight
@@ -192,17 +203,22 @@ class TrainingRun:
         )
         # the parameters are those of the last recorded iteration (set by the
         # callback), whatever point the line search tried last
-        stationary = np.abs(result.jac).max(initial=0.0) <= LBFGS_GTOL
-        if state["converged"] or (result.status == 0 and stationary):
+        if state["converged"]:
             return
-        scipy_says = f"scipy's L-BFGS-B status {result.status}: {result.message}"
-        if self.n_recorded == 0:
+        message = str(result.message).rstrip(": ")
+        scipy_says = f"scipy's L-BFGS-B status {result.status}: {message}"
+        stationary = np.abs(result.jac).max(initial=0.0) <= LBFGS_GTOL
+        if self.n_recorded == 0 and not stationary:
             raise DivergenceError(
                 f"Training diverged at iteration 1: L-BFGS could not take a "
                 f"single step ({scipy_says}). The estimator is left as it was "
                 "before the call. Scale the data (for example with "
                 "StandardScaler or MinMaxScaler)."
             )
+        if result.status == 0:
+            # converged for scipy: a stationary point, or no decrease of J
+            # left in the dtype (ftol=0); scikit-learn does not warn either
+            return
         if result.status == 1:  # max_iter or max_fun
             self._warn_not_converged(
                 "max_fun" if result.nfev >= est.max_fun else "max_iter"
@@ -259,8 +275,9 @@ class TrainingRun:
         est._no_improvement_count = 0 if improved else est._no_improvement_count + 1
         if optimizer is None:  # L-BFGS: a new array each iteration
             self.recorded_theta = theta
-        else:  # the stochastic solvers update theta in place
+        else:  # the stochastic solvers update theta and their state in place
             np.copyto(self.recorded_theta, theta)
+            _copy_state(optimizer.state, into=self.recorded_state)
         self.n_recorded += 1
         est.n_iter_ += 1
 
@@ -299,7 +316,7 @@ class TrainingRun:
             for X, T, w, _ in self.batches.epoch()
         )
 
-    def _diverged(self, where=None):
+    def _diverged(self, where=None, cause=None):
         """Keep the best or last recorded parameters with a finite J, and raise.
 
         Raises
@@ -310,6 +327,7 @@ class TrainingRun:
         """
         est = self.estimator
         at = f"iteration {est.n_iter_ + 1}" + (f", {where}" if where else "")
+        cause = cause or "the loss or the parameters became non-finite"
         candidates = []
         if self.best is not None:
             candidates.append(("best", self.best[1]))
@@ -322,15 +340,16 @@ class TrainingRun:
         for name, theta in candidates:
             if self._finite_objective(theta):
                 est._theta = theta
+                self._restore_solver_state()
                 raise DivergenceError(
-                    f"Training diverged at {at}: the loss or the parameters became "
-                    f"non-finite. The estimator keeps the parameters of {name}, "
+                    f"Training diverged at {at}: {cause}. The estimator keeps "
+                    f"the parameters of {name}, "
                     f"whose objective J on the training data is finite. {advice}",
                     parameters_kept=True,
                 )
         raise DivergenceError(
-            f"Training diverged at {at}: the loss or the parameters became "
-            "non-finite, and no parameters of this call give a finite objective "
+            f"Training diverged at {at}: {cause}, and no parameters of this "
+            "call give a finite objective "
             "J on the training data, so the estimator is left as it was before "
             f"the call. {advice}"
         )
@@ -344,11 +363,19 @@ class TrainingRun:
         self.interrupted = True
         kept = "best" if self.best is not None else "last recorded"
         est._theta = self.best[1] if self.best is not None else self.recorded_theta
+        self._restore_solver_state()
         warnings.warn(
             f"Training interrupted by KeyboardInterrupt after {est.n_iter_} "
             f"iterations; the estimator keeps the {kept} parameters.",
             UserWarning,
         )
+
+    def _restore_solver_state(self):
+        """The stochastic solver's state as it was at the last recorded
+        iteration, to continue from its parameters (warm start, partial_fit)."""
+        optimizer = self.estimator._optimizer
+        if self.recorded_state is not None and optimizer is not None:
+            optimizer.state = self.recorded_state
 
     def _warn_not_converged(self, limit):
         est = self.estimator
@@ -365,7 +392,10 @@ class TrainingRun:
         if self.n_recorded < 2:
             return
         first = est.loss_curve_[self._record_start["loss_curve_"]]
-        if est.loss_ > _EXPLOSION * max(first, np.finfo(np.float64).tiny):
+        exploded = est.loss_ > _EXPLOSION * max(first, np.finfo(np.float64).tiny)
+        # ... and worse than predicting the mean target, which any model
+        # started near J's scale beats: a rise from J ~ 0 is no explosion
+        if exploded and est.loss_ > self._mean_prediction_loss():
             warnings.warn(
                 f"{type(est).__name__}: the objective J rose from {first:.4g} at "
                 f"the first iteration to {est.loss_:.4g} at the last: training "
@@ -374,15 +404,39 @@ class TrainingRun:
                 ConvergenceWarning,
             )
 
+    def _mean_prediction_loss(self):
+        """The data loss of the constant prediction of the (weighted) mean
+        target: the summed variance of the targets for the squared error,
+        their entropy for the cross-entropy."""
+        mean = mean_square = 0.0
+        for _, T, w, share in self.batches.epoch():
+            T = T.toarray() if sparse.issparse(T) else np.asarray(T, np.float64)
+            p = np.full(len(T), 1 / len(T)) if w is None else w / w.sum()
+            mean = mean + share * (p @ T)
+            mean_square = mean_square + share * (p @ np.square(T))
+        if isinstance(self.objective.loss, CrossEntropy):
+            m = np.clip(mean, 1e-12, 1 - 1e-12)
+            return float(-(m * np.log(m) + (1 - m) * np.log1p(-m)).sum())
+        return float(np.clip(mean_square - np.square(mean), 0, None).sum())
+
 
 # how many times its first value J must end above to call a fit exploded
 _EXPLOSION = 1e3
 
 
-def _all_finite(array):
-    """Whether every entry is finite: one BLAS read (the sum of squares) in
-    the common case, and an exact test when that sum overflows."""
-    return math.isfinite(np.vdot(array, array)) or bool(np.isfinite(array).all())
+def _all_finite(array, squared=False):
+    """Whether every entry (with ``squared``, every square) is finite.
+
+    One BLAS read, the sum of squares, in the common case: when it is
+    finite, so is every entry and every square. An exact test when the sum
+    overflows.
+    """
+    if math.isfinite(np.vdot(array, array)):
+        return True
+    if squared:  # Adam's second moment would overflow to inf: no step left
+        largest = np.abs(array).max()
+        return bool(largest < math.sqrt(np.finfo(array.dtype).max))
+    return bool(np.isfinite(array).all())
 
 
 class Batches:
@@ -456,3 +510,18 @@ def _take_rows(A, rows, buffer):
     if isinstance(rows, slice) or buffer is None:
         return A[rows]
     return A.take(rows, axis=0, out=buffer[: len(rows)], mode="clip")
+
+
+def _copy_state(state, into=None):
+    """A copy of a solver's state dict (arrays copied into ``into``'s)."""
+    if into is None:
+        return {
+            key: value.copy() if isinstance(value, np.ndarray) else value
+            for key, value in state.items()
+        }
+    for key, value in state.items():
+        if isinstance(value, np.ndarray) and isinstance(into.get(key), np.ndarray):
+            np.copyto(into[key], value)
+        else:
+            into[key] = value.copy() if isinstance(value, np.ndarray) else value
+    return into

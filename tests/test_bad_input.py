@@ -3,6 +3,7 @@
 # License: BSD-3-Clause
 
 import pickle
+import warnings
 
 import numpy as np
 import pytest
@@ -383,15 +384,163 @@ def test_lbfgs_that_cannot_take_a_step_raises_and_changes_nothing(rng):
     assert _snapshot(reg) == before
 
 
-def test_lbfgs_stopping_before_the_rule_warns_with_scipys_status(rng):
-    # float32 leaves no decrease of J to find after one iteration: scipy stops
-    # with status 0, "relative reduction of f", far from a stationary point
+def test_lbfgs_stopping_before_the_rule_warns_with_scipys_status(rng, monkeypatch):
+    # scipy giving up after two iterations with a failed line search (status
+    # 2), as it does on badly scaled problems
+    import skae._training
+
+    real = skae._training.minimize_lbfgs
+
+    def gives_up_after_two(fun, theta0, max_iter, max_fun, callback):
+        result = real(fun, theta0, 2, max_fun, callback)
+        result.status, result.message = 2, "ABNORMAL_TERMINATION_IN_LNSRCH"
+        return result
+
+    monkeypatch.setattr(skae._training, "minimize_lbfgs", gives_up_after_two)
     X, y = _regression(rng)
-    reg = MLPRegressorGD(solver="lbfgs", max_iter=50, random_state=0)
-    with pytest.warns(ConvergenceWarning, match="status 0") as record:
+    reg = MLPRegressorGD(solver="lbfgs", max_iter=50, tol=0.0, random_state=0)
+    with pytest.warns(ConvergenceWarning, match="status 2: ABNORMAL") as record:
+        reg.fit(X, y)
+    assert "after 2 iterations" in str(record[0].message)
+    assert reg.n_iter_ == len(reg.loss_curve_) == 2
+
+
+def test_lbfgs_convergence_in_the_dtype_is_not_a_warning(rng):
+    # scipy's status 0 (no decrease of J left in float32): scikit-learn's rule
+    X, y = _regression(rng)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        reg = MLPRegressorGD(solver="lbfgs", max_iter=50, random_state=0)
         reg.fit(X.astype(np.float32), y * 1e10)
-    assert "iteration 1" in str(record[0].message)
-    assert reg.n_iter_ == 1
+    assert reg.n_iter_ >= 1
+
+
+def test_adam_refuses_a_gradient_whose_square_overflows(rng):
+    # a millisecond timestamp as a float32 feature: the gradient is finite,
+    # its square is not, and Adam's steps would silently become 0
+    X = np.c_[rng.normal(size=(200, 3)), 1.6e12 + 1e9 * rng.uniform(size=200)]
+    X = X.astype(np.float32)
+    y = rng.normal(size=200).astype(np.float32)
+    reg = MLPRegressorGD(random_state=0)
+    with pytest.raises(DivergenceError, match="too large for Adam"):
+        reg.fit(X, y)
+    # gradient descent forms no square: the same gradient is no divergence
+    sgd = MLPRegressorGD(solver="sgd", learning_rate_init=1e-30, max_iter=2)
+    with pytest.warns(ConvergenceWarning):
+        sgd.fit(X, y)
+
+
+def test_kept_divergence_restores_the_solver_state_too(rng):
+    X = rng.normal(size=(30, 3))
+    y = X.sum(axis=1)
+    params = dict(
+        hidden_layer_sizes=(4,),
+        activation="identity",
+        solver="sgd",
+        momentum=0.9,
+        learning_rate_init=0.02,
+        batch_size=1,
+        shuffle=False,
+        random_state=0,
+    )
+    reg = MLPRegressorGD(**params)
+    with pytest.raises(DivergenceError) as info:
+        reg.fit(X, y)
+    assert info.value.parameters_kept
+    reference = MLPRegressorGD(**{**params, "max_iter": reg.n_iter_})
+    with pytest.warns(ConvergenceWarning):
+        reference.fit(X, y)
+    assert np.array_equal(reg._theta, reference._theta)
+    for key, value in reference._optimizer.state.items():
+        assert np.array_equal(reg._optimizer.state[key], value), key
+    assert reg.t_ == reference.t_
+
+
+def test_a_fit_inside_a_fit_hears_ctrl_c(rng):
+    import signal
+
+    X, y = _regression(rng)
+    inner = MLPRegressorGD(hidden_layer_sizes=(5,), max_iter=500, tol=0.0)
+
+    class FitsAnother:
+        def setup(self, estimator, context):
+            pass
+
+        def teardown(self, estimator, context):
+            pass
+
+        def on_fit_task_begin(self, estimator, context, **kwargs):
+            pass
+
+        def on_fit_task_end(self, estimator, context, **kwargs):
+            if context.task_name == "iteration" and not hasattr(inner, "n_iter_"):
+                inner.set_callbacks(_SignalAt(3))
+                inner.fit(X, y)
+
+    outer = MLPRegressorGD(hidden_layer_sizes=(5,), max_iter=50, tol=0.0)
+    outer.set_callbacks(FitsAnother())
+    with pytest.warns(UserWarning, match="interrupted") as record:
+        outer.fit(X, y)
+    # both stop: the inner one at its next step, the outer one after it
+    assert inner.n_iter_ == 3 and outer.n_iter_ == 1
+    assert len(record) == 2
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+class _SignalAt:
+    """A callback that sends the process a real SIGINT at an iteration."""
+
+    def __init__(self, iteration):
+        self.iteration, self.ended = iteration, 0
+
+    def setup(self, estimator, context):
+        pass
+
+    def teardown(self, estimator, context):
+        pass
+
+    def on_fit_task_begin(self, estimator, context, **kwargs):
+        pass
+
+    def on_fit_task_end(self, estimator, context, **kwargs):
+        import signal
+
+        if context.task_name == "iteration":
+            self.ended += 1
+            if self.ended == self.iteration:
+                signal.raise_signal(signal.SIGINT)
+
+
+def test_memory_advice_names_the_batch_when_the_batch_is_the_problem():
+    from skae._checks import check_memory
+    from skae._network import Network
+    from skae.activations import Identity, Sigmoid
+
+    ae = AutoEncoder(n_components=256)
+    network = Network((784, 256, 784), Sigmoid(), Identity())
+    check_memory(ae, network, 100_000, np.float64, available=24 * 2**30)
+    with pytest.raises(ValueError, match="solver='adam' or 'sgd' with a smaller"):
+        check_memory(ae, network, 1_000_000, np.float64, available=24 * 2**30)
+    full = AutoEncoder(n_components=256, solver="adam", batch_size="full")
+    with pytest.raises(ValueError, match="use a smaller batch_size"):
+        check_memory(full, network, 1_000_000, np.float64, available=24 * 2**30)
+    with pytest.raises(ValueError, match="which could not be allocated"):
+        check_memory(ae, network, 10, np.float64, available=0)
+
+
+def test_a_rise_from_a_perfect_fit_is_no_explosion(rng):
+    X = rng.normal(size=(100, 3))
+    y = X @ np.array([1.0, -2.0, 0.5])
+    reg = MLPRegressorGD(
+        hidden_layer_sizes=(), solver="lbfgs", weight_decay=0.0, random_state=0
+    ).fit(X, y)
+    assert reg.loss_ < 1e-12  # J ~ 0: any noise is many times that
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*rose from")
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        reg.set_params(solver="adam", learning_rate_init=1e-4, warm_start=True)
+        reg.fit(X, y)
+    assert reg.score(X, y) > 0.999
 
 
 def test_divergence_from_the_start_leaves_the_estimator_unfitted(rng):
