@@ -299,7 +299,7 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         X, T = rows_sliceable(X, T)
         self._check_setup(T)
         if validation is not None:
-            self._check_validation_set(*validation[:2], T)
+            self._check_validation_set(*validation, T)
         if hasattr(self, "_theta") and (incremental or self.warm_start):
             self._check_architecture(X.shape[1], T.shape[1])
         else:
@@ -366,11 +366,17 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
                 )
         return self
 
-    def _check_validation_set(self, X_val, T_val, T):
+    def _check_validation_set(self, X_val, T_val, sample_weight_val, T):
         """The user's validation set: enough rows, and the targets' outputs."""
         if X_val.shape[0] < 2:
             raise ValueError(
                 f"X_val has {X_val.shape[0]} sample; a validation set needs at least 2."
+            )
+        if sample_weight_val is not None and np.count_nonzero(sample_weight_val) < 2:
+            raise ValueError(
+                "sample_weight_val gives a positive weight to "
+                f"{np.count_nonzero(sample_weight_val)} sample; a validation set "
+                "needs at least 2."
             )
         if T_val.shape[1] != T.shape[1]:
             raise ValueError(
@@ -434,13 +440,16 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
             held_out.insert(1, held_out[0])
         w_train = train[2] if sample_weight is not None else None
         w_val = held_out[2] if sample_weight is not None else None
-        for part, w in (("held-out", w_val), ("training", w_train)):
-            if w is not None and not w.any():
+        # as many samples of positive weight as the parts need: 2 to score
+        # (R^2 of one sample is undefined), 1 to train
+        for part, w, needed in (("training", w_train, 1), ("held-out", w_val, 2)):
+            if w is not None and np.count_nonzero(w) < needed:
                 raise ValueError(
                     "early_stopping holds out "
                     f"validation_fraction={self.validation_fraction} of the data "
-                    f"(split by random_state={self.random_state!r}), and every "
-                    f"sample of the {part} part has weight 0. Use another "
+                    f"(split by random_state={self.random_state!r}), and the "
+                    f"{part} part has {np.count_nonzero(w)} samples of positive "
+                    f"weight; it needs at least {needed}. Use another "
                     "validation_fraction or random_state, or pass a validation "
                     "set as X_val."
                 )

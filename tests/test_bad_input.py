@@ -636,6 +636,7 @@ def test_early_stopping_refuses_a_split_without_positive_weight(solver, rng):
         for name in ("validation_fraction", "random_state", "X_val"):
             assert name in str(info.value)
         sides.add("held-out" if "held-out part" in str(info.value) else "training")
+        assert "needs at least" in str(info.value)
         assert not hasattr(reg, "n_iter_")
     assert sides == {"held-out", "training"}
 
@@ -838,6 +839,10 @@ def test_validation_sets_are_checked_up_front(rng):
         MLPRegressorGD().fit(X, y, X_val=X[:1], y_val=y[:1])
     with pytest.raises(ValueError, match="X_val has 1 sample"):
         AutoEncoder().fit(X, X_val=X[:1])
+    w_val = np.zeros(5)
+    w_val[0] = 1.0  # one weighted sample: R^2 is not defined
+    with pytest.raises(ValueError, match="sample_weight_val gives a positive"):
+        MLPRegressorGD().fit(X, y, X_val=X[:5], y_val=y[:5], sample_weight_val=w_val)
     with pytest.raises(ValueError, match="y_val has 2 outputs, but y has 1"):
         MLPRegressorGD().fit(X, y, X_val=X[:5], y_val=np.c_[y[:5], y[:5]])
 

@@ -52,7 +52,7 @@ DOCUMENTED_ERRORS = [
     (ValueError, "Allowed activations"),  # sparsity needs a [0, 1] code activation
     (ValueError, "needs data in [0, 1]"),  # cross-entropy outside [0, 1]
     (ValueError, "early_stopping holds out"),  # too few (weighted) samples to split
-    (ValueError, "needs at least 2"),  # a validation set of one row
+    (ValueError, "needs at least 2"),  # a validation set of one (weighted) row
     (ValueError, "All sample weights are zero"),
     # scikit-learn's own check of the weights, which comes first since 1.9
     (ValueError, "Sample weights must contain at least one non-zero number"),
