@@ -23,11 +23,11 @@ from sklearn.exceptions import ConvergenceWarning
 from skae import (
     AutoEncoder,
     MLPRegressorGD,
+    _batches,
     _losses,
     _network,
     _optimizers,
     _penalties,
-    _training,
 )
 
 STAGES = {
@@ -77,10 +77,10 @@ def profile(estimator, X, y, epochs):
     """Seconds per epoch of each stage, and of the whole epoch."""
     seconds = {}
     originals = {label: getattr(cls, name) for label, (cls, name) in STAGES.items()}
-    original_epoch = _training.Batches.epoch
+    original_epoch = _batches.Batches.epoch
     for label, (cls, name) in STAGES.items():
         setattr(cls, name, _timed(seconds, label, originals[label]))
-    _training.Batches.epoch = _timed_batches(seconds, original_epoch)
+    _batches.Batches.epoch = _timed_batches(seconds, original_epoch)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
@@ -90,7 +90,7 @@ def profile(estimator, X, y, epochs):
     finally:
         for label, (cls, name) in STAGES.items():
             setattr(cls, name, originals[label])
-        _training.Batches.epoch = original_epoch
+        _batches.Batches.epoch = original_epoch
     return {label: value / epochs for label, value in seconds.items()}
 
 

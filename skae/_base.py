@@ -21,6 +21,7 @@ from sklearn.utils._param_validation import (
 )
 from sklearn.utils.validation import check_is_fitted
 
+from skae._batches import Validation, rows_sliceable
 from skae._blas import single_threaded_scipy_blas
 from skae._callbacks import CallbackSupportMixin, FitTasks
 from skae._checks import check_memory, check_weight_decay
@@ -30,7 +31,7 @@ from skae._network import Network
 from skae._objective import Objective
 from skae._optimizers import SGD, Adam
 from skae._penalties import WeightDecay
-from skae._training import TrainingRun, Validation, rows_sliceable
+from skae._training import TrainingRun
 from skae.activations import ACTIVATIONS, Activation, get_activation
 from skae.exceptions import DivergenceError
 
