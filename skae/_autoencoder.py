@@ -659,4 +659,9 @@ class SparseAutoEncoder(AutoEncoder):
             )
 
     def _after_fit(self, X):
-        self.mean_activation_ = self._forward(X, stop=self._code_layer).mean(axis=0)
+        # a sum over chunks: no array of all the codes
+        total = sum(
+            code.sum(axis=0, dtype=np.float64)
+            for _, code in self._forward_chunks(X, stop=self._code_layer)
+        )
+        self.mean_activation_ = (total / X.shape[0]).astype(self._theta.dtype)

@@ -28,7 +28,7 @@ from skae._checks import check_memory, check_weight_decay
 from skae._interrupts import InterruptRequests
 from skae._losses import LOSSES
 from skae._network import Network
-from skae._objective import Objective
+from skae._objective import Objective, chunk_rows
 from skae._optimizers import SGD, Adam
 from skae._penalties import WeightDecay
 from skae._training import TrainingRun
@@ -187,12 +187,16 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
     # -- building blocks ------------------------------------------------------
 
     def _build_objective(self):
-        """The objective of the current parameters (read at every fit call)."""
+        """The objective of the current parameters (read at every fit call),
+        computed in chunks of scikit-learn's ``working_memory``."""
+        sparsity, sparse_layer = self._sparsity() or (None, None)
         return Objective(
             self._network,
             LOSSES[self._loss_name()](),
             WeightDecay(self.weight_decay),
-            *(self._sparsity() or (None, None)),
+            sparsity,
+            sparse_layer,
+            chunk_rows=chunk_rows(self._network, self._theta.dtype),
         )
 
     def _initialize(self, n_features, n_outputs, dtype, n_samples):
@@ -457,6 +461,26 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         return train[0], train[1], w_train, (held_out[0], held_out[1], w_val)
 
     def _forward(self, X, start=0, stop=None):
-        """Activations of layer ``stop`` (default: the output) for the input ``X``."""
-        activations, _ = self._network.forward(self._theta, X, start, stop)
-        return activations[-1]
+        """Activations of layer ``stop`` (default: the output) for the input
+        ``X`` of layer ``start``, computed chunk by chunk: the only array of
+        all the rows is the result."""
+        stop = self._network.n_layers if stop is None else stop
+        chunks = self._forward_chunks(X, start, stop)
+        rows, A = next(chunks)
+        if rows.stop >= X.shape[0]:  # one chunk
+            return A
+        out = np.empty((X.shape[0], A.shape[1]), dtype=A.dtype)
+        out[rows] = A
+        for rows, A in chunks:
+            out[rows] = A
+        return out
+
+    def _forward_chunks(self, X, start=0, stop=None):
+        """Yield ``(rows, activations of layer stop)`` for chunks of the rows
+        of ``X`` that fit in scikit-learn's ``working_memory``."""
+        n_rows = chunk_rows(self._network, self._theta.dtype)
+        for first in range(0, max(X.shape[0], 1), n_rows):
+            rows = slice(first, min(first + n_rows, X.shape[0]))
+            part = X if rows.stop - rows.start == X.shape[0] else X[rows]
+            activations, _ = self._network.forward(self._theta, part, start, stop)
+            yield rows, activations[-1]

@@ -3,6 +3,7 @@
 # License: BSD-3-Clause
 
 import numpy as np
+from sklearn import get_config
 
 
 class Objective:
@@ -26,22 +27,46 @@ class Objective:
         The KL penalty on the mean activations of one hidden layer.
     sparse_layer : int, default=None
         Index in the network's activations of the layer ``sparsity`` acts on.
+    chunk_rows : int, default=None
+        Most rows computed at once; a larger batch is computed chunk by chunk
+        with the same result. By default :func:`chunk_rows` of scikit-learn's
+        ``working_memory``, read at each call (training sets it once a fit).
     """
 
-    def __init__(self, network, loss, weight_decay, sparsity=None, sparse_layer=None):
+    def __init__(
+        self,
+        network,
+        loss,
+        weight_decay,
+        sparsity=None,
+        sparse_layer=None,
+        chunk_rows=None,
+    ):
         self.network = network
+        self.chunk_rows = chunk_rows
         self.loss = loss
         self.weight_decay = weight_decay
         self.sparsity = sparsity
         self.sparse_layer = sparse_layer
 
     def sample_losses(self, theta, X, T):
-        """Per-sample data loss ``L(t_i, y_i)``, shape ``(n_samples,)``."""
-        activations, logits = self.network.forward(theta, X)
-        return self.loss.value(T, activations[-1], logits)
+        """Per-sample data loss ``L(t_i, y_i)``, shape ``(n_samples,)``,
+        computed chunk by chunk (see :attr:`chunk_rows`)."""
+        losses = np.empty(X.shape[0], dtype=theta.dtype)
+        for rows in self._chunks(X.shape[0], theta.dtype):
+            activations, logits = self.network.forward(
+                theta, _take(X, rows), workspace=self._workspace(_n(rows), theta.dtype)
+            )
+            losses[rows] = self.loss.value(_take(T, rows), activations[-1], logits)
+        return losses
 
     def loss_and_gradient(self, theta, X, T, sample_weight=None, out=None):
         """Return ``J(theta)`` and its gradient with respect to ``theta``.
+
+        A batch of more than :attr:`chunk_rows` samples is computed chunk by
+        chunk, the gradient accumulated into ``out``: the same result, with
+        the memory of one chunk. The KL term needs ``rho_hat`` over the whole
+        batch first, so it then costs one more forward pass to the code.
 
         Parameters
         ----------
@@ -64,9 +89,44 @@ class Objective:
             ``dJ/dtheta``, in the dtype of ``theta``.
         """
         n_samples = X.shape[0]
-        workspace = self._workspace(n_samples, theta.dtype)
-        activations, logits = self.network.forward(theta, X, workspace=workspace)
         share = _share(n_samples, sample_weight, theta.dtype)
+        gradient = np.empty_like(theta) if out is None else out
+        if n_samples <= (self.chunk_rows or chunk_rows(self.network, theta.dtype)):
+            # a mini-batch: one pass, rho_hat on the way
+            loss = self._data_term(theta, X, T, share, gradient, kl_gradient=None)
+        else:
+            chunks = self._chunks(n_samples, theta.dtype)
+            kl_gradient = None
+            loss = 0.0
+            if self.sparsity is not None:
+                rho_hat = self._mean_code(theta, X, share, chunks)
+                loss += self.sparsity.value(rho_hat)
+                kl_gradient = self.sparsity.gradient(rho_hat).astype(theta.dtype)
+            scratch = self._gradient_scratch(theta)
+            for index, rows in enumerate(chunks):
+                target = gradient if index == 0 else scratch
+                loss += self._data_term(
+                    theta,
+                    _take(X, rows),
+                    _take(T, rows),
+                    _rows_of(share, rows),
+                    target,
+                    kl_gradient,
+                )
+                if index:
+                    gradient += scratch
+
+        weights = self.network.flat_weights(theta)
+        loss += self.weight_decay.value(weights)
+        self.weight_decay.add_gradient(weights, self.network.flat_weights(gradient))
+        return float(loss), gradient
+
+    def _data_term(self, theta, X, T, share, gradient, kl_gradient):
+        """The loss of these rows (``share`` their weights in the whole batch)
+        and its gradient, written into ``gradient``; without ``kl_gradient``
+        the KL term of these rows alone is added too (the batch is whole)."""
+        workspace = self._workspace(X.shape[0], theta.dtype)
+        activations, logits = self.network.forward(theta, X, workspace=workspace)
         loss, output_delta = self.loss.loss_and_delta(
             T,
             activations[-1],
@@ -76,42 +136,79 @@ class Objective:
             out=workspace.output_delta,
             scratch=workspace.derivatives[-1],
         )
-
         activation_grads = {}
         if self.sparsity is not None:
-            rho_hat = self._mean_code(activations, share)
-            loss += self.sparsity.value(rho_hat)
+            if kl_gradient is None:
+                rho_hat = _weighted_mean(activations[self.sparse_layer], share)
+                loss += self.sparsity.value(rho_hat)
+                kl_gradient = self.sparsity.gradient(rho_hat).astype(theta.dtype)
             # d rho_hat_j / d h_ij = share_i; a row broadcasts when it is 1 / n
-            kl_gradient = self.sparsity.gradient(rho_hat).astype(theta.dtype)
             activation_grads[self.sparse_layer] = share * kl_gradient[None, :]
-
-        gradient = np.empty_like(theta) if out is None else out
         self.network.backward(
             theta, activations, output_delta, gradient, activation_grads, workspace
         )
-
-        weights = self.network.flat_weights(theta)
-        loss += self.weight_decay.value(weights)
-        self.weight_decay.add_gradient(weights, self.network.flat_weights(gradient))
-        return float(loss), gradient
+        return loss
 
     def value(self, theta, X, T, sample_weight=None):
-        """Return ``J(theta)`` on a batch without the gradient: a forward pass."""
-        workspace = self._workspace(X.shape[0], theta.dtype)
-        activations, logits = self.network.forward(theta, X, workspace=workspace)
+        """Return ``J(theta)`` on a batch without the gradient: a forward pass
+        (chunk by chunk, see :attr:`chunk_rows`)."""
         share = _share(X.shape[0], sample_weight, theta.dtype)
-        losses = self.loss.value(T, activations[-1], logits)
-        loss = (
-            share * losses.sum() if isinstance(share, float) else share[:, 0] @ losses
-        )
-        if self.sparsity is not None:
-            loss += self.sparsity.value(self._mean_code(activations, share))
+        chunks = self._chunks(X.shape[0], theta.dtype)
+        loss = 0.0
+        if self.sparsity is not None and len(chunks) > 1:
+            loss += self.sparsity.value(self._mean_code(theta, X, share, chunks))
+        for rows in chunks:
+            workspace = self._workspace(_n(rows), theta.dtype)
+            activations, logits = self.network.forward(
+                theta, _take(X, rows), workspace=workspace
+            )
+            losses = self.loss.value(_take(T, rows), activations[-1], logits)
+            part = _rows_of(share, rows)
+            if isinstance(part, float):
+                loss += part * losses.sum()
+            else:
+                loss += part[:, 0] @ losses
+            if self.sparsity is not None and len(chunks) == 1:  # rho_hat on the way
+                code = activations[self.sparse_layer]
+                loss += self.sparsity.value(_weighted_mean(code, share))
         return float(loss) + self.weight_decay.value(self.network.flat_weights(theta))
 
-    def _mean_code(self, activations, share):
-        """``rho_hat``: the (weighted) mean activation of the sparse layer."""
-        code = activations[self.sparse_layer]
-        return code.mean(axis=0) if isinstance(share, float) else share[:, 0] @ code
+    def _mean_code(self, theta, X, share, chunks):
+        """``rho_hat``: the (weighted) mean activation of the sparse layer,
+        over all the rows, chunk by chunk."""
+        rho_hat = 0.0
+        for rows in chunks:
+            workspace = self._workspace(_n(rows), theta.dtype)
+            activations, _ = self.network.forward(
+                theta, _take(X, rows), stop=self.sparse_layer, workspace=workspace
+            )
+            part = _rows_of(share, rows)
+            if isinstance(part, float):  # 1 / n: a sum, not the chunk's mean
+                rho_hat = rho_hat + part * activations[-1].sum(axis=0)
+            else:
+                rho_hat = rho_hat + part[:, 0] @ activations[-1]
+        return rho_hat
+
+    def _chunks(self, n_samples, dtype):
+        """Row slices of at most :attr:`chunk_rows` rows covering a batch."""
+        rows = self.chunk_rows
+        if rows is None:
+            rows = chunk_rows(self.network, dtype)
+        return [
+            slice(start, min(start + rows, n_samples))
+            for start in range(0, max(n_samples, 1), rows)
+        ]
+
+    def _gradient_scratch(self, theta):
+        """A gradient-sized array for the chunks after the first."""
+        scratch = getattr(self, "_scratch", None)
+        if (
+            scratch is None
+            or scratch.shape != theta.shape
+            or scratch.dtype != theta.dtype
+        ):
+            scratch = self._scratch = np.empty_like(theta)
+        return scratch
 
     def _workspace(self, n_samples, dtype):
         """Buffers for this batch size, kept from one step to the next."""
@@ -119,6 +216,44 @@ class Objective:
         if workspace is None or not workspace.fits(n_samples, dtype):
             workspace = self._buffers = self.network.workspace(n_samples, dtype)
         return workspace.rows(n_samples)
+
+
+def chunk_rows(network, dtype, working_memory=None):
+    """Rows whose forward and backward buffers fit in ``working_memory`` MiB.
+
+    ``working_memory`` defaults to scikit-learn's setting
+    (``sklearn.set_config(working_memory=...)``, 1024 MiB unless changed), as
+    ``sklearn.metrics.pairwise_distances_chunked`` reads it. A row needs a
+    logit, an error and a derivative per unit of every layer, and the output
+    and its delta (see :class:`~skae._network.Workspace`).
+    """
+    if working_memory is None:
+        working_memory = get_config()["working_memory"]
+    widths = network.layer_sizes[1:]
+    row_bytes = np.dtype(dtype).itemsize * (3 * sum(widths) + 2 * widths[-1])
+    return max(1, int(working_memory * 2**20 // row_bytes))
+
+
+def _n(rows):
+    return rows.stop - rows.start
+
+
+def _take(A, rows):
+    """The chunk's rows of ``A``: ``A`` itself when the chunk is all of it
+    (slicing a sparse matrix copies it)."""
+    if rows.start == 0 and rows.stop >= A.shape[0]:
+        return A
+    return A[rows]
+
+
+def _rows_of(share, rows):
+    """The shares of a chunk's rows: ``1 / n`` stays a scalar."""
+    return share if isinstance(share, float) else share[rows]
+
+
+def _weighted_mean(code, share):
+    """``rho_hat`` of one whole batch from its code activations."""
+    return code.mean(axis=0) if isinstance(share, float) else share[:, 0] @ code
 
 
 def _share(n_samples, sample_weight, dtype):

@@ -436,3 +436,95 @@ def test_tied_weights_gradient_matches_finite_differences(
         W_encoder, W_decoder = layers[layer][0], layers[-1 - layer][0]
         assert np.shares_memory(W_encoder, W_decoder)
         assert_array_equal(W_decoder, W_encoder.T)
+
+
+# -- chunked evaluation: the same J and gradient with the memory of a chunk ----
+
+N_CHUNKED = 23  # chunks of 5 rows: four whole ones and a remainder of 3
+
+
+def _chunked_pair(network, objective):
+    """The objective computed whole and the same one in chunks of 5 rows."""
+    whole = Objective(
+        network,
+        objective.loss,
+        objective.weight_decay,
+        objective.sparsity,
+        objective.sparse_layer,
+        chunk_rows=10**6,
+    )
+    chunked = Objective(
+        network,
+        objective.loss,
+        objective.weight_decay,
+        objective.sparsity,
+        objective.sparse_layer,
+        chunk_rows=5,
+    )
+    return whole, chunked
+
+
+def _close(a, b):
+    assert_allclose(a, b, rtol=1e-12, atol=1e-14 * np.abs(b).max(initial=1.0))
+
+
+@pytest.mark.parametrize("weights", [None, "integer", "real"])
+@pytest.mark.parametrize("output", sorted(OUTPUTS))
+@pytest.mark.parametrize("hidden, kl", HIDDEN_CASES)
+@pytest.mark.parametrize("storage", ["dense", "csr"])
+def test_chunked_objective_equals_the_whole_batch(
+    hidden, kl, output, weights, storage, rng
+):
+    network, objective = build(hidden, output, weight_decay=0.01, kl=kl)
+    whole, chunked = _chunked_pair(network, objective)
+    theta, X = draw_point(network, rng, n_samples=N_CHUNKED)
+    T = draw_targets(output, 3, rng, n_samples=N_CHUNKED)
+    w = draw_weights(weights, rng, n_samples=N_CHUNKED)
+    if storage == "csr":
+        X[np.abs(X) < 0.8] = 0.0
+        X = sparse.csr_matrix(X)
+    loss, gradient = whole.loss_and_gradient(theta, X, T, w)
+    loss_chunked, gradient_chunked = chunked.loss_and_gradient(theta, X, T, w)
+    assert loss_chunked == pytest.approx(loss, rel=1e-12)
+    _close(gradient_chunked, gradient)
+    assert chunked.value(theta, X, T, w) == pytest.approx(loss, rel=1e-12)
+    _close(chunked.sample_losses(theta, X, T), whole.sample_losses(theta, X, T))
+
+
+@pytest.mark.parametrize("output", sorted(OUTPUTS))
+@pytest.mark.parametrize("kl", [False, True])
+def test_chunked_objective_with_tied_weights_and_sparse_targets(output, kl, rng):
+    loss, output_activation = OUTPUTS[output]
+    sizes = (N_FEATURES, 5, 3, 5, N_FEATURES)  # mirrored: an autoencoder
+    network = Network(sizes, Sigmoid(), output_activation(), tied=True)
+    objective = Objective(
+        network,
+        loss(),
+        WeightDecay(0.01),
+        KLSparsity(RHO, BETA) if kl else None,
+        2 if kl else None,
+    )
+    whole, chunked = _chunked_pair(network, objective)
+    theta = network.initialize(np.random.RandomState(0), np.float64)
+    X = rng.uniform(0, 1, (N_CHUNKED, N_FEATURES))
+    X[X < 0.5] = 0.0
+    X = sparse.csr_matrix(X)  # the target is the sparse input itself
+    loss_whole, gradient = whole.loss_and_gradient(theta, X, X)
+    loss_chunked, gradient_chunked = chunked.loss_and_gradient(theta, X, X)
+    assert loss_chunked == pytest.approx(loss_whole, rel=1e-12)
+    _close(gradient_chunked, gradient)
+
+
+def test_chunk_rows_follow_scikit_learns_working_memory():
+    import sklearn
+
+    from skae._objective import chunk_rows
+
+    network = Network((100, 50, 10), Sigmoid(), Identity())
+    row_bytes = 8 * (3 * (50 + 10) + 2 * 10)
+    with sklearn.config_context(working_memory=1):
+        assert chunk_rows(network, np.float64) == 2**20 // row_bytes
+    assert chunk_rows(network, np.float32, working_memory=1) == 2**20 // (
+        row_bytes // 2
+    )
+    assert chunk_rows(network, np.float64, working_memory=1e-9) == 1
