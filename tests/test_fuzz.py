@@ -10,7 +10,9 @@ momentum, early stopping at any ``validation_fraction``, ``n_iter_no_change``
 (up to ``np.inf``) and, for the autoencoders, tied weights. It then runs a
 sequence of 1-4 operations on that one estimator: fit, partial_fit (sgd and
 adam, without early stopping), a warm fit, and predict / transform / score in
-between (the first operation trains: there is nothing to predict before).
+between (the first operation trains: there is nothing to predict before),
+under scikit-learn's default ``working_memory`` or one so small that every
+pass over the rows runs in chunks of a few rows.
 
 With warnings turned into errors, each operation must either succeed, leaving
 finite parameters in the data's dtype, consistent training records and
@@ -29,6 +31,7 @@ import warnings
 
 import numpy as np
 import pytest
+import sklearn
 from hypothesis import event, given
 from hypothesis import strategies as st
 from scipy import sparse
@@ -223,7 +226,10 @@ def cases(draw):
                 None if weights is None or not weights.any() else weights
             )
         plan.append((name, kwargs))
-    return X, y, estimator, plan
+    # scikit-learn's working_memory (MiB): the default, or so small that every
+    # pass over the rows runs in chunks of one or a few rows
+    working_memory = draw(st.sampled_from([None, None, 1e-4, 2e-3]))
+    return X, y, estimator, plan, working_memory
 
 
 # -- checks -------------------------------------------------------------------
@@ -302,8 +308,9 @@ def _run(estimator, X, y, name, kwargs, finite):
 
 @given(case=cases())
 def test_works_or_raises_a_documented_error(case):
-    X, y, estimator, plan = case
-    with warnings.catch_warnings():
+    X, y, estimator, plan, working_memory = case
+    memory = {} if working_memory is None else {"working_memory": working_memory}
+    with warnings.catch_warnings(), sklearn.config_context(**memory):
         warnings.simplefilter("error")
         for category, message in DOCUMENTED_WARNINGS:
             warnings.filterwarnings("ignore", message, category)
