@@ -11,6 +11,7 @@ from scipy import sparse
 from sklearn.exceptions import ConvergenceWarning
 
 from skae._batches import Batches
+from skae._blas import BlasThreadTuner
 from skae._losses import CrossEntropy
 from skae._optimizers import LBFGS_GTOL, minimize_lbfgs
 from skae.exceptions import DivergenceError
@@ -79,6 +80,12 @@ class TrainingRun:
         lbfgs = estimator.solver == "lbfgs"
         batch_size = X.shape[0] if lbfgs else estimator._batch_size(X.shape[0])
         self.batches = Batches(X, T, sample_weight, batch_size)
+        # multiply-adds of the largest product: NumPy's BLAS threads follow
+        rows = min(batch_size, objective.chunk_rows or batch_size)
+        sizes = estimator._network.layer_sizes
+        largest = max(n_in * n_out for n_in, n_out in zip(sizes[:-1], sizes[1:]))
+        self._product_size = rows * largest
+        self.threads = None
         # the parameters of the last recorded iteration: where an interrupt or
         # a divergence goes back to (a buffer updated in place per epoch)
         self.recorded_theta = estimator._theta.copy()
@@ -95,6 +102,7 @@ class TrainingRun:
     def train(self):
         """Run the solver to its end (see the class docstring for the ends)."""
         est = self.estimator
+        self.threads = BlasThreadTuner(self._product_size)
         try:
             if est.solver == "lbfgs":
                 self._train_lbfgs()
@@ -103,6 +111,8 @@ class TrainingRun:
         except KeyboardInterrupt:
             self._interrupted()
             return
+        finally:
+            self.threads.close()
         if self.best is not None:
             est._theta = self.best[1]
         self._warn_if_exploded()
@@ -116,9 +126,12 @@ class TrainingRun:
         self.recorded_state = _copy_state(optimizer.state)
         gradient = np.empty_like(est._theta)
         converged = False
+        threads = self.threads
         for _ in range(1 if self.incremental else est.max_iter):
             start = time.perf_counter()
+            threads.begin()
             loss = self._run_epoch(optimizer, gradient)
+            threads.end()
             stop = self._end_iteration(loss, start, optimizer=optimizer)
             if self.fit_tasks.stop_requested or (stop and not optimizer.decay()):
                 converged = True
@@ -177,13 +190,17 @@ class TrainingRun:
         dtype = est._theta.dtype
         state = {"start": time.perf_counter(), "converged": False}
 
+        threads = self.threads
+
         def fun(theta):
             if interrupts.requested:
                 raise KeyboardInterrupt
+            threads.begin()
             # computed in the data's dtype; scipy works in float64
             loss, gradient = objective.loss_and_gradient(
                 theta.astype(dtype, copy=False), X, T, sample_weight
             )
+            threads.end()
             return loss, gradient.astype(np.float64, copy=False)
 
         def callback(intermediate_result):

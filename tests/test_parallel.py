@@ -5,7 +5,9 @@
 import numpy as np
 import pytest
 from joblib import parallel_backend
+from sklearn.base import clone
 from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
@@ -133,3 +135,102 @@ def test_overlapping_fits_in_threads_restore_scipys_blas_threads(solver):
     threads[1].join(timeout=60)
     assert not errors, errors
     assert scipy_threads() == before
+
+
+# -- NumPy's BLAS threads: chosen by timing, given back as they were -----------
+
+
+def _numpy_threads():
+    from skae._blas import _numpy_pools
+
+    return [pool["num_threads"] for pool in _numpy_pools().info()]
+
+
+class _Clock:
+    """A perf_counter that advances by the durations it is given, in turn."""
+
+    def __init__(self, durations):
+        self.now, self.durations = 0.0, list(durations)
+
+    def __call__(self):
+        self.now += self.durations.pop(0) if self.durations else 0.0
+        return self.now
+
+
+@pytest.mark.parametrize("single_faster", [True, False])
+def test_the_tuner_keeps_the_faster_threads_and_gives_them_back(
+    single_faster, monkeypatch
+):
+    import skae._blas
+
+    before = _numpy_threads()
+    # units 1 and 2 are timed (as set, then one thread); the clock is read
+    # at each begin, and at the end of a timed unit
+    as_set, one = (1.0, 0.5) if single_faster else (0.5, 1.0)
+    clock = _Clock([0, 0, as_set, 0, one])
+    monkeypatch.setattr(skae._blas.time, "perf_counter", clock)
+    tuner = skae._blas.BlasThreadTuner(10**9, period=50)  # large products
+    tuner.active = True  # also where NumPy's BLAS has one thread already
+    seen = []
+    for _ in range(6):
+        tuner.begin()
+        seen.append(tuner.single)
+        tuner.end()
+    assert seen[:3] == [False, False, True]  # warm-up, timed as set, timed with one
+    assert seen[3:] == [single_faster] * 3
+    if single_faster:
+        assert _numpy_threads() == [1] * len(before)
+    tuner.close()
+    assert _numpy_threads() == before
+
+
+def test_small_products_run_on_one_thread():
+    import skae._blas
+
+    before = _numpy_threads()
+    tuner = skae._blas.BlasThreadTuner(1797 * 64)  # the digits autoencoder
+    if max(before) > 1:
+        assert tuner.single and _numpy_threads() == [1] * len(before)
+    for _ in range(5):  # nothing timed, nothing switched
+        tuner.begin()
+        tuner.end()
+        assert _numpy_threads() == ([1] * len(before) if max(before) > 1 else before)
+    tuner.close()
+    assert _numpy_threads() == before
+
+
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+def test_fits_leave_numpys_blas_threads_as_they_were(solver):
+    from threadpoolctl import threadpool_limits
+
+    X = np.random.default_rng(0).normal(size=(300, 8))
+    y = X.sum(axis=1)
+    before = _numpy_threads()
+    reg = MLPRegressorGD(hidden_layer_sizes=(6,), solver=solver, max_iter=60)
+    reg.set_params(tol=0.0, random_state=0)
+    with pytest.warns(ConvergenceWarning):
+        reg.fit(X, y)
+    assert _numpy_threads() == before
+    # the user's own limit wins, during the fit and after it
+    seen = []
+
+    class Watch:
+        def setup(self, estimator, context):
+            pass
+
+        def teardown(self, estimator, context):
+            pass
+
+        def on_fit_task_begin(self, estimator, context, **kwargs):
+            pass
+
+        def on_fit_task_end(self, estimator, context, **kwargs):
+            seen.append(_numpy_threads())
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        limited = _numpy_threads()
+        with pytest.warns(ConvergenceWarning):
+            clone(reg).set_callbacks(Watch()).fit(X, y)
+        assert _numpy_threads() == limited
+    assert all(threads == limited for threads in seen)
+    assert _numpy_threads() == before
