@@ -249,14 +249,8 @@ def test_failed_refit_leaves_a_fitted_model_as_it_was(estimator, digits01):
 # -- Ctrl-C: training stops, the model keeps usable parameters, a warning -----
 
 
-class _CtrlC:
-    """A callback that presses Ctrl-C once ``iteration`` epochs (or L-BFGS
-    iterations) have ended: injected through the training loop's per-iteration
-    task, as a user's interrupt would arrive."""
-
-    def __init__(self, iteration):
-        self.iteration = iteration
-        self.ended = 0
+class _Callback:
+    """A scikit-learn fit callback that does nothing but what a subclass adds."""
 
     def setup(self, estimator, context):
         pass
@@ -264,8 +258,21 @@ class _CtrlC:
     def teardown(self, estimator, context):
         pass
 
-    def on_fit_task_begin(self, estimator, context):
+    def on_fit_task_begin(self, estimator, context, **kwargs):
         pass
+
+    def on_fit_task_end(self, estimator, context, **kwargs):
+        pass
+
+
+class _CtrlC(_Callback):
+    """A callback that presses Ctrl-C once ``iteration`` epochs (or L-BFGS
+    iterations) have ended: injected through the training loop's per-iteration
+    task, as a user's interrupt would arrive."""
+
+    def __init__(self, iteration):
+        self.iteration = iteration
+        self.ended = 0
 
     def on_fit_task_end(self, estimator, context):
         if context.task_name == "iteration":
@@ -462,16 +469,7 @@ def test_a_fit_inside_a_fit_hears_ctrl_c(rng):
     X, y = _regression(rng)
     inner = MLPRegressorGD(hidden_layer_sizes=(5,), max_iter=500, tol=0.0)
 
-    class FitsAnother:
-        def setup(self, estimator, context):
-            pass
-
-        def teardown(self, estimator, context):
-            pass
-
-        def on_fit_task_begin(self, estimator, context, **kwargs):
-            pass
-
+    class FitsAnother(_Callback):
         def on_fit_task_end(self, estimator, context, **kwargs):
             if context.task_name == "iteration" and not hasattr(inner, "n_iter_"):
                 inner.set_callbacks(_SignalAt(3))
@@ -487,20 +485,11 @@ def test_a_fit_inside_a_fit_hears_ctrl_c(rng):
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
-class _SignalAt:
+class _SignalAt(_Callback):
     """A callback that sends the process a real SIGINT at an iteration."""
 
     def __init__(self, iteration):
         self.iteration, self.ended = iteration, 0
-
-    def setup(self, estimator, context):
-        pass
-
-    def teardown(self, estimator, context):
-        pass
-
-    def on_fit_task_begin(self, estimator, context, **kwargs):
-        pass
 
     def on_fit_task_end(self, estimator, context, **kwargs):
         import signal
@@ -750,19 +739,10 @@ def test_a_checkpoint_pickled_mid_fit_holds_the_model_only(rng):
 
     X, y = _regression(rng, n=4000, n_features=20)  # 640 kB of data
 
-    class Checkpoint:
+    class Checkpoint(_Callback):
         def __init__(self):
             self.lock = threading.Lock()  # a callback that does not pickle
             self.saved = []
-
-        def setup(self, estimator, context):
-            pass
-
-        def teardown(self, estimator, context):
-            pass
-
-        def on_fit_task_begin(self, estimator, context, **kwargs):
-            pass
 
         def on_fit_task_end(self, estimator, context, **kwargs):
             if context.task_name == "iteration" and len(self.saved) < 2:

@@ -59,14 +59,8 @@ def test_two_jobs_give_the_results_of_one(name, backend, digits01):
             np.testing.assert_array_equal(serial[key], parallel[key], err_msg=key)
 
 
-class _Meeting:
-    """A callback that holds a fit at its first iteration until the other
-    fit arrives, and, for the fit that must finish last, at its second until
-    the first fit has returned."""
-
-    def __init__(self, barrier, wait_for=None, arrived=None):
-        self.barrier, self.wait_for, self.ended = barrier, wait_for, 0
-        self.arrived = arrived
+class _Callback:
+    """A scikit-learn fit callback that does nothing but what a subclass adds."""
 
     def setup(self, estimator, context):
         pass
@@ -76,6 +70,19 @@ class _Meeting:
 
     def on_fit_task_begin(self, estimator, context, **kwargs):
         pass
+
+    def on_fit_task_end(self, estimator, context, **kwargs):
+        pass
+
+
+class _Meeting(_Callback):
+    """A callback that holds a fit at its first iteration until the other
+    fit arrives, and, for the fit that must finish last, at its second until
+    the first fit has returned."""
+
+    def __init__(self, barrier, wait_for=None, arrived=None):
+        self.barrier, self.wait_for, self.ended = barrier, wait_for, 0
+        self.arrived = arrived
 
     def on_fit_task_end(self, estimator, context, **kwargs):
         if context.task_name != "iteration":
@@ -214,16 +221,7 @@ def test_fits_leave_numpys_blas_threads_as_they_were(solver):
     # the user's own limit wins, during the fit and after it
     seen = []
 
-    class Watch:
-        def setup(self, estimator, context):
-            pass
-
-        def teardown(self, estimator, context):
-            pass
-
-        def on_fit_task_begin(self, estimator, context, **kwargs):
-            pass
-
+    class Watch(_Callback):
         def on_fit_task_end(self, estimator, context, **kwargs):
             seen.append(_numpy_threads())
 
