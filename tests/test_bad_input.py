@@ -886,3 +886,27 @@ def test_float32_scores_average_in_float64(rng):
     # each loss is about 9e36, finite in float32; their float32 sum is not
     score = ae.score(np.full((100, 1), 3e18, np.float32))
     assert np.isfinite(score) and score < -1e36
+
+
+def test_a_second_ctrl_c_stops_at_once(rng):
+    import signal
+
+    class TwiceAtThree(_Callback):
+        ended = 0
+
+        def on_fit_task_end(self, estimator, context, **kwargs):
+            if context.task_name == "iteration":
+                self.ended += 1
+                if self.ended == 3:
+                    signal.raise_signal(signal.SIGINT)
+                    signal.raise_signal(signal.SIGINT)  # impatient: raises here
+                    raise AssertionError("the second Ctrl-C did not stop here")
+
+    X, y = _regression(rng)
+    reg = MLPRegressorGD(hidden_layer_sizes=(5,), max_iter=50, random_state=0)
+    reg.set_callbacks(TwiceAtThree())
+    with pytest.warns(UserWarning, match="interrupted"):
+        reg.fit(X, y)
+    # stopped where it was; the three recorded iterations are kept whole
+    assert reg.n_iter_ == len(reg.loss_curve_) == 3
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

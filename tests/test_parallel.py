@@ -232,3 +232,29 @@ def test_fits_leave_numpys_blas_threads_as_they_were(solver):
         assert _numpy_threads() == limited
     assert all(threads == limited for threads in seen)
     assert _numpy_threads() == before
+
+
+@pytest.mark.parametrize("solver", ["sgd", "lbfgs"])
+def test_a_failed_or_interrupted_fit_gives_the_threads_back(solver):
+    import signal
+
+    from skae import DivergenceError
+
+    before = _numpy_threads()
+    X = np.random.default_rng(0).normal(size=(200, 8))
+    with pytest.raises(DivergenceError):
+        MLPRegressorGD(solver=solver, learning_rate_init=1e3).fit(X, X[:, 0] * 1e200)
+    assert _numpy_threads() == before
+
+    class CtrlC(_Callback):
+        pressed = False
+
+        def on_fit_task_end(self, estimator, context, **kwargs):
+            if context.task_name == "iteration" and not self.pressed:
+                self.pressed = True  # once: a second Ctrl-C raises at once
+                signal.raise_signal(signal.SIGINT)
+
+    reg = MLPRegressorGD(solver=solver, max_iter=50).set_callbacks(CtrlC())
+    with pytest.warns(UserWarning, match="interrupted"):
+        reg.fit(X, X[:, 0])
+    assert _numpy_threads() == before
