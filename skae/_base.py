@@ -479,6 +479,8 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         """Yield ``(rows, activations of layer stop)`` for chunks of the rows
         of ``X`` that fit in scikit-learn's ``working_memory``."""
         n_rows = chunk_rows(self._network, self._theta.dtype)
+        if X.shape[0] > n_rows:
+            X, _ = rows_sliceable(X, None)  # CSC rows: all entries a slice
         for first in range(0, max(X.shape[0], 1), n_rows):
             rows = slice(first, min(first + n_rows, X.shape[0]))
             part = X if rows.stop - rows.start == X.shape[0] else X[rows]

@@ -12,6 +12,8 @@ import os
 import numpy as np
 from sklearn.utils.validation import _check_sample_weight
 
+from skae._objective import chunk_rows
+
 _DTYPES = (np.float64, np.float32)
 
 
@@ -86,20 +88,20 @@ def check_memory(estimator, network, n_samples, dtype, available=None):
     rows = n_samples
     if estimator.solver != "lbfgs":
         rows = estimator._batch_size(n_samples, warn=False)
-    # forward and backward buffers of a batch: about four per layer
+    # forward and backward buffers of a batch, about four per layer, for at
+    # most a chunk of rows: larger batches are computed chunk by chunk
+    rows = min(rows, chunk_rows(network, dtype))
     workspace = 4 * rows * sum(network.layer_sizes[1:]) * itemsize
     needed = network.n_params * per_parameter + workspace
     if needed <= available:
         return
     names = estimator._width_parameters
     widths = ", ".join(f"{name}={getattr(estimator, name)!r}" for name in names)
-    if workspace > needed / 2:  # the batch's buffers, not the parameters
+    if workspace > needed / 2:  # the buffers of a chunk, not the parameters
         advice = (
-            f"Most of it is the buffers of batches of {rows:,} samples: use "
-            "solver='adam' or 'sgd' with a smaller batch_size"
-            if estimator.solver == "lbfgs"
-            else f"Most of it is the buffers of batches of {rows:,} samples: "
-            "use a smaller batch_size"
+            f"Most of it is the buffers of {rows:,} rows computed at once: "
+            "lower scikit-learn's working_memory (sklearn.set_config"
+            "(working_memory=...), in MiB) or batch_size"
         )
     else:
         advice = f"Use narrower layers ({' or '.join(names)})"

@@ -5,6 +5,8 @@
 import numpy as np
 from sklearn import get_config
 
+from skae._batches import rows_sliceable
+
 
 class Objective:
     """The penalised loss that every solver minimises.
@@ -52,6 +54,7 @@ class Objective:
     def sample_losses(self, theta, X, T):
         """Per-sample data loss ``L(t_i, y_i)``, shape ``(n_samples,)``,
         computed chunk by chunk (see :attr:`chunk_rows`)."""
+        X, T = rows_sliceable(X, T)
         losses = np.empty(X.shape[0], dtype=theta.dtype)
         for rows in self._chunks(X.shape[0], theta.dtype):
             activations, logits = self.network.forward(
@@ -95,6 +98,7 @@ class Objective:
             # a mini-batch: one pass, rho_hat on the way
             loss = self._data_term(theta, X, T, share, gradient, kl_gradient=None)
         else:
+            X, T = rows_sliceable(X, T)
             chunks = self._chunks(n_samples, theta.dtype)
             kl_gradient = None
             loss = 0.0
@@ -152,6 +156,7 @@ class Objective:
     def value(self, theta, X, T, sample_weight=None):
         """Return ``J(theta)`` on a batch without the gradient: a forward pass
         (chunk by chunk, see :attr:`chunk_rows`)."""
+        X, T = rows_sliceable(X, T)
         share = _share(X.shape[0], sample_weight, theta.dtype)
         chunks = self._chunks(X.shape[0], theta.dtype)
         loss = 0.0

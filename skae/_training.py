@@ -427,10 +427,14 @@ class TrainingRun:
         their entropy for the cross-entropy."""
         mean = mean_square = 0.0
         for _, T, w, share in self.batches.epoch():
-            T = T.toarray() if sparse.issparse(T) else np.asarray(T, np.float64)
-            p = np.full(len(T), 1 / len(T)) if w is None else w / w.sum()
-            mean = mean + share * (p @ T)
-            mean_square = mean_square + share * (p @ np.square(T))
+            p = np.full(T.shape[0], 1 / T.shape[0]) if w is None else w / w.sum()
+            for start in range(0, T.shape[0], 4096):  # a full batch: by parts
+                part = T[start : start + 4096]
+                part = part.toarray() if sparse.issparse(part) else part
+                part = np.asarray(part, np.float64)
+                q = p[start : start + 4096]
+                mean = mean + share * (q @ part)
+                mean_square = mean_square + share * (q @ np.square(part))
         if isinstance(self.objective.loss, CrossEntropy):
             m = np.clip(mean, 1e-12, 1 - 1e-12)
             return float(-(m * np.log(m) + (1 - m) * np.log1p(-m)).sum())

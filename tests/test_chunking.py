@@ -68,14 +68,14 @@ IDS = [
 
 
 @pytest.mark.parametrize("estimator", ESTIMATORS, ids=IDS)
-@pytest.mark.parametrize("storage", ["dense", "csr"])
+@pytest.mark.parametrize("storage", ["dense", "csr", "csc"])
 def test_a_tiny_working_memory_gives_the_same_results(estimator, storage, digits01):
     X = digits01[:240]
     y = None
     if isinstance(estimator, MLPRegressorGD):
         y = X @ np.linspace(-1, 1, X.shape[1])
-    if storage == "csr":
-        X = sparse.csr_matrix(X)
+    if storage != "dense":
+        X = sparse.csr_matrix(X).asformat(storage)
     estimator = clone(estimator).set_params(random_state=0)
     whole = _fitted_and_outputs(clone(estimator), X, y)
     with sklearn.config_context(working_memory=TINY):
