@@ -57,10 +57,11 @@ class Objective:
         X, T = rows_sliceable(X, T)
         losses = np.empty(X.shape[0], dtype=theta.dtype)
         for rows in self._chunks(X.shape[0], theta.dtype):
+            X_rows, T_rows = _take_pair(X, T, rows)
             activations, logits = self.network.forward(
-                theta, _take(X, rows), workspace=self._workspace(_n(rows), theta.dtype)
+                theta, X_rows, workspace=self._workspace(_n(rows), theta.dtype)
             )
-            losses[rows] = self.loss.value(_take(T, rows), activations[-1], logits)
+            losses[rows] = self.loss.value(T_rows, activations[-1], logits)
         return losses
 
     def loss_and_gradient(self, theta, X, T, sample_weight=None, out=None):
@@ -111,8 +112,7 @@ class Objective:
                 target = gradient if index == 0 else scratch
                 loss += self._data_term(
                     theta,
-                    _take(X, rows),
-                    _take(T, rows),
+                    *_take_pair(X, T, rows),
                     _rows_of(share, rows),
                     target,
                     kl_gradient,
@@ -164,10 +164,11 @@ class Objective:
             loss += self.sparsity.value(self._mean_code(theta, X, share, chunks))
         for rows in chunks:
             workspace = self._workspace(_n(rows), theta.dtype)
+            X_rows, T_rows = _take_pair(X, T, rows)
             activations, logits = self.network.forward(
-                theta, _take(X, rows), workspace=workspace
+                theta, X_rows, workspace=workspace
             )
-            losses = self.loss.value(_take(T, rows), activations[-1], logits)
+            losses = self.loss.value(T_rows, activations[-1], logits)
             part = _rows_of(share, rows)
             if isinstance(part, float):
                 loss += part * losses.sum()
@@ -249,6 +250,13 @@ def _take(A, rows):
     if rows.start == 0 and rows.stop >= A.shape[0]:
         return A
     return A[rows]
+
+
+def _take_pair(X, T, rows):
+    """The chunk's rows of the input and the target, sliced once when the
+    target is the input (an autoencoder)."""
+    X_rows = _take(X, rows)
+    return X_rows, (X_rows if T is X else _take(T, rows))
 
 
 def _rows_of(share, rows):
