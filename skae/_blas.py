@@ -134,27 +134,44 @@ class BlasThreadTuner:
     Small products (see :data:`SMALL_PRODUCT`) gain nothing from a second
     thread on a quiet machine and lose much on a busy one: they run on one
     thread. Larger ones gain on a quiet machine and lose on a busy one, which
-    no size tells apart, so the run measures: its first units of work
-    (epochs, or L-BFGS evaluations) run with the threads as they are (a
-    warm-up, then timed), the next with one thread, and the rest with the
-    faster, one thread when within ``margin`` (it is kinder to other
-    processes). The comparison is made again after ``period`` units, and the
-    period doubles each time. Where NumPy's BLAS already has one thread (the
-    user's ``threadpool_limits`` or ``OPENBLAS_NUM_THREADS``, or one core)
-    nothing changes; a thread count is only ever lowered, and restored at the
-    end.
+    no size tells apart, so the run measures, on its own units of work
+    (solver steps, or L-BFGS evaluations): after one unit of warm-up, a block
+    of units with the threads as they are, lasting at least ``block_seconds``,
+    then a block of as much work with one thread and another with the threads
+    as they are; the rest runs with the faster (the faster of the two blocks
+    with the threads as set against the one-thread block), one thread when
+    within ``margin`` (it is kinder to other processes). The comparison is
+    made again after ``period`` times a block's work, and the period doubles
+    each time. Blocks of steps, not whole epochs, keep the experiment to tens
+    of milliseconds: timing epochs made a 3-epoch fit run its last epoch on
+    one thread, 12-17% slower overall where two threads pay. The first
+    comparison is made again soon (``period`` 8) because a busy moment of a
+    shared machine can make two threads look no faster than one. Where
+    NumPy's BLAS already has one thread (the user's ``threadpool_limits`` or
+    ``OPENBLAS_NUM_THREADS``, or one core) nothing changes; a thread count
+    is only ever lowered, and restored at the end.
 
     Parameters
     ----------
     product_size : int
         Multiply-adds of the run's largest matrix product.
+    period : int, default=8
+        Blocks' worth of work before the first comparison is made again.
+    margin : float, default=1.1
+        How much slower one thread may be and still be kept.
+    block_seconds : float, default=0.02
+        Least duration of the block timed with the threads as set.
     """
 
-    def __init__(self, product_size, period=32, margin=1.1):
-        self.period, self.margin = period, margin
-        self.unit = 0  # units since the last comparison began
+    def __init__(self, product_size, period=8, margin=1.1, block_seconds=0.02):
+        self.period, self.margin, self.block_seconds = period, margin, block_seconds
         self.single = False  # whether this run holds the one-thread limit
-        self._times = {}
+        # then "as set", "one thread", "as set again", "decided"
+        self._phase = "warm-up"
+        self._decision = False  # one thread after the comparison
+        self._seconds = self._work = 0.0  # of the block being timed
+        self._rate = self._one_rate = None  # seconds per work, as set and one
+        self._block_work = self._left = 0.0
         self._start = None
         pools = _numpy_pools().lib_controllers
         self.active = any(pool.num_threads > 1 for pool in pools)
@@ -166,23 +183,41 @@ class BlasThreadTuner:
         """Start a unit of work, with the threads it is to be timed with."""
         if not self.active:
             return
-        if self.unit == self.period:  # compare again, later next time
-            self.unit, self.period, self._times = 1, 2 * self.period, {}
-        if self.unit in (0, 1):  # warm-up and timed, with the threads as set
-            self._use(single=False)
-        elif self.unit == 2:  # timed, with one thread
-            self._use(single=True)
-        elif self.unit == 3:
-            self._use(single=self._times[True] < self.margin * self._times[False])
+        phase = self._phase
+        single = phase == "one thread" or (phase == "decided" and self._decision)
+        self._use(single=single)
         self._start = time.perf_counter()
 
-    def end(self):
-        """End the unit of work begun last."""
+    def end(self, work=1.0):
+        """End the unit of work begun last; ``work`` is its size (its rows)."""
         if not self.active:
             return
-        if self.unit in (1, 2):
-            self._times[self.unit == 2] = time.perf_counter() - self._start
-        self.unit += 1
+        seconds = time.perf_counter() - self._start
+        phase = self._phase
+        if phase == "warm-up":
+            self._phase = "as set"
+            return
+        if phase == "decided":
+            self._left -= work
+            if self._left <= 0:  # compare again, later next time
+                self._phase, self.period = "as set", 2 * self.period
+            return
+        self._seconds += seconds
+        self._work += work
+        if phase == "as set" and self._seconds >= self.block_seconds:
+            self._rate = self._seconds / self._work
+            self._block_work = self._work
+            self._phase, self._seconds, self._work = "one thread", 0.0, 0.0
+        elif phase == "one thread" and self._work >= self._block_work:
+            self._one_rate = self._seconds / self._work
+            self._phase, self._seconds, self._work = "as set again", 0.0, 0.0
+        elif phase == "as set again" and self._work >= self._block_work:
+            # the faster of the two blocks around the one-thread block: a
+            # slow block (a page fault, a busy moment) does not pick one thread
+            rate = min(self._rate, self._seconds / self._work)
+            self._decision = self._one_rate < self.margin * rate
+            self._left = self.period * self._block_work
+            self._phase, self._seconds, self._work = "decided", 0.0, 0.0
 
     def close(self):
         """Give the threads back as they were."""

@@ -126,12 +126,9 @@ class TrainingRun:
         self.recorded_state = _copy_state(optimizer.state)
         gradient = np.empty_like(est._theta)
         converged = False
-        threads = self.threads
         for _ in range(1 if self.incremental else est.max_iter):
             start = time.perf_counter()
-            threads.begin()
             loss = self._run_epoch(optimizer, gradient)
-            threads.end()
             stop = self._end_iteration(loss, start, optimizer=optimizer)
             if self.fit_tasks.stop_requested or (stop and not optimizer.decay()):
                 converged = True
@@ -152,12 +149,15 @@ class TrainingRun:
         theta = est._theta
         shuffle = est.shuffle and batches.batch_size < batches.n_samples
         order = est._random_state.permutation(batches.n_samples) if shuffle else None
-        interrupts = self.interrupts
+        interrupts, threads = self.interrupts, self.threads
+        timed = threads.active  # the tuner times steps: BLAS threads per step
         squared = optimizer.squares_gradient  # Adam: its squares must be finite
         epoch_loss = 0.0
         for step, (X, T, w, share) in enumerate(batches.epoch(order), 1):
             if interrupts.requested:
                 raise KeyboardInterrupt
+            if timed:
+                threads.begin()
             loss, _ = objective.loss_and_gradient(theta, X, T, w, out=gradient)
             if not (math.isfinite(loss) and _all_finite(gradient, squared)):
                 cause = None
@@ -168,6 +168,8 @@ class TrainingRun:
                     )
                 self._diverged(f"step {step} of that epoch", cause)
             optimizer.step(theta, gradient)
+            if timed:
+                threads.end(X.shape[0])
             epoch_loss += loss * share
         if not math.isfinite(objective.value(theta, X, T, w)):
             self._diverged(f"after step {step} of that epoch")

@@ -154,13 +154,18 @@ def _numpy_threads():
 
 
 class _Clock:
-    """A perf_counter that advances by the durations it is given, in turn."""
+    """A perf_counter over which each unit of work lasts ``seconds(single)``,
+    ``single`` whether the tuner runs it on one thread."""
 
-    def __init__(self, durations):
-        self.now, self.durations = 0.0, list(durations)
+    def __init__(self, tuner_of, seconds):
+        self.now, self.tuner_of, self.seconds = 0.0, tuner_of, seconds
+        self.started = False
 
     def __call__(self):
-        self.now += self.durations.pop(0) if self.durations else 0.0
+        # read at each begin (start) and each end of a unit, in turn
+        if self.started:
+            self.now += self.seconds(self.tuner_of().single)
+        self.started = not self.started
         return self.now
 
 
@@ -171,24 +176,60 @@ def test_the_tuner_keeps_the_faster_threads_and_gives_them_back(
     import skae._blas
 
     before = _numpy_threads()
-    # units 1 and 2 are timed (as set, then one thread); the clock is read
-    # at each begin, and at the end of a timed unit
-    as_set, one = (1.0, 0.5) if single_faster else (0.5, 1.0)
-    clock = _Clock([0, 0, as_set, 0, one])
+    holder = []
+    fast, slow = 0.25, 0.375  # seconds a unit of work (exact in binary)
+    clock = _Clock(
+        lambda: holder[0],
+        lambda single: fast if single == single_faster else slow,
+    )
     monkeypatch.setattr(skae._blas.time, "perf_counter", clock)
-    tuner = skae._blas.BlasThreadTuner(10**9, period=50)  # large products
+    # large products; a block lasts at least 1 s with the threads as set
+    tuner = skae._blas.BlasThreadTuner(10**9, period=2, block_seconds=1.0)
     tuner.active = True  # also where NumPy's BLAS has one thread already
+    holder.append(tuner)
     seen = []
-    for _ in range(6):
+    for _ in range(60):
         tuner.begin()
         seen.append(tuner.single)
-        tuner.end()
-    assert seen[:3] == [False, False, True]  # warm-up, timed as set, timed with one
-    assert seen[3:] == [single_faster] * 3
+        tuner.end(work=1.0)
+    as_set = 3 if single_faster else 4  # units to last 1 s with the threads as set
+    experiment = [False] + [False] * as_set + [True] * as_set + [False] * as_set
+    n = len(experiment)
+    assert seen[:n] == experiment  # warm-up, as set, one thread, as set again
+    # the faster kept for 2 blocks' work, then compared again (no warm-up)
+    assert seen[n : n + 2 * as_set] == [single_faster] * (2 * as_set)
+    m = n + 2 * as_set
+    assert seen[m : m + 3 * as_set] == experiment[1:]
+    k = m + 3 * as_set  # then kept for twice as long: the period doubled
+    assert seen[k : k + 4 * as_set] == [single_faster] * (4 * as_set)
+    assert seen[k + 4 * as_set] is False  # and compared again
     if single_faster:
         assert _numpy_threads() == [1] * len(before)
     tuner.close()
     assert _numpy_threads() == before
+
+
+def test_the_tuner_compares_work_not_units(monkeypatch):
+    """A short last batch in a block does not make its threads look faster."""
+    import skae._blas
+
+    holder = []
+    # one thread takes 1.5 x the time per row; its block has shorter batches
+    clock = _Clock(lambda: holder[0], lambda single: 0.015 if single else 0.02)
+    monkeypatch.setattr(skae._blas.time, "perf_counter", clock)
+    tuner = skae._blas.BlasThreadTuner(10**9, block_seconds=0.02)
+    tuner.active = True
+    holder.append(tuner)
+    rows = [256, 256, 128, 128, 256]  # warm-up, as set, one, one, as set again
+    for work in rows:
+        tuner.begin()
+        tuner.end(work=work)
+    assert tuner._phase == "decided" and tuner.single is False
+    tuner.begin()
+    # per unit one thread looked faster (0.015 s against 0.02 s), per row
+    # it is slower (0.03 s for 256 rows against 0.02 s)
+    assert tuner.single is False
+    tuner.close()
 
 
 def test_small_products_run_on_one_thread():
