@@ -2,8 +2,9 @@
 
 # License: BSD-3-Clause
 
-from skae._autoencoder import AutoEncoder, SparseAutoEncoder
+from skae._autoencoder import AutoEncoder
 from skae._mlp import MLPRegressorGD
+from skae._sparse_autoencoder import SparseAutoEncoder
 from skae.exceptions import DivergenceError
 
 __version__ = "0.1.0"

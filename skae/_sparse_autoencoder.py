@@ -1,0 +1,254 @@
+"""SparseAutoEncoder: an autoencoder with a KL sparsity penalty on its code."""
+
+# License: BSD-3-Clause
+
+from numbers import Real
+
+import numpy as np
+from sklearn.utils._param_validation import Interval
+
+from skae._autoencoder_base import BaseAutoEncoder
+from skae._checks import check_sparsity_weight
+from skae._penalties import KLSparsity
+from skae.activations import ACTIVATIONS, get_activation
+
+
+class SparseAutoEncoder(BaseAutoEncoder):
+    """Autoencoder with a KL sparsity penalty on the mean code activations.
+
+    Adds to :class:`AutoEncoder`'s objective the lecture's sparsity term
+    (Sparse AutoEncoder):
+
+    .. math::
+
+        J(\\theta) = \\frac{1}{N} \\sum_i L(x_i, g(f(x_i)))
+                    + \\lambda \\sum_l \\|W_l\\|_F^2
+                    + \\beta \\sum_{j=1}^m \\mathrm{KL}(\\rho \\| \\hat\\rho_j)
+
+    where ``rho_hat_j`` is the mean activation of code unit ``j`` over the
+    samples of a gradient step (the whole training set for "lbfgs" and
+    ``batch_size="full"``). Backpropagation adds
+    ``beta (-rho / rho_hat_j + (1 - rho) / (1 - rho_hat_j)) / N`` to the
+    code layer's error before the activation derivative.
+
+    Parameters
+    ----------
+    n_components : int, default=10
+        Width ``m`` of the code returned by :meth:`transform`.
+    sparsity_target : float, default=0.05
+        Target mean activation ``rho`` of each code unit, in (0, 1).
+    sparsity_weight : float, default=1.0
+        Weight ``beta`` of the KL penalty, >= 0. When it is positive the code
+        activation must take values in [0, 1] (``"sigmoid"``).
+    hidden_layer_sizes : array-like of int, default=()
+        Widths of extra encoder layers before the code; the decoder mirrors
+        them in reverse order.
+    activation : str or Activation, default="sigmoid"
+        Activation ``s_f`` of the encoder and decoder hidden layers.
+    out_activation : {"identity", "sigmoid"}, default="identity"
+        Decoder output activation ``s_g``.
+    loss : {"auto", "squared_error", "cross_entropy"}, default="auto"
+        Reconstruction loss ``L``: "auto" takes the squared error
+        ``||x - y||^2`` for an identity output and the cross-entropy
+        ``-sum_k [x_k log y_k + (1 - x_k) log(1 - y_k)]`` for a sigmoid
+        output. The cross-entropy needs the sigmoid output and data in [0, 1].
+    tied_weights : bool, default=False
+        Decode with the transposed encoder weights, ``W~ = W^T`` (each decoder
+        layer with its mirror encoder layer's): half the weights, the
+        gradients of both uses summed. Weight decay counts each weight once.
+    solver : {"lbfgs", "sgd", "adam"}, default="lbfgs"
+        Optimiser; see :class:`MLPRegressorGD`.
+    weight_decay : float, default=1e-4
+        Strength ``lambda`` of the L2 penalty on the weights.
+    batch_size : int, "auto" or "full", default="auto"
+        Samples per step of "sgd" and "adam".
+    learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
+        Step-size schedule of "sgd".
+    learning_rate_init : float, default=0.001
+        Initial step size of "sgd" and "adam".
+    power_t : float, default=0.5
+        Exponent of the "invscaling" schedule.
+    max_iter : int, default=200
+        Maximum number of epochs or L-BFGS iterations.
+    shuffle : bool, default=True
+        Shuffle the samples before each epoch.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the initial weights, the shuffling and the validation split.
+    tol : float, default=1e-4
+        Minimum improvement of the loss (or validation score) that counts.
+    verbose : bool, default=False
+        Print one line per epoch.
+    warm_start : bool, default=False
+        Continue from the previous fit's parameters.
+    momentum : float, default=0.9
+        Momentum of "sgd".
+    nesterovs_momentum : bool, default=True
+        Use Nesterov's momentum with "sgd".
+    early_stopping : bool, default=False
+        Stop when the score on a held-out ``validation_fraction`` stops
+        improving, keeping the best parameters.
+    validation_fraction : float, default=0.1
+        Share of the data held out for early stopping.
+    beta_1 : float, default=0.9
+        Decay of Adam's first-moment estimate.
+    beta_2 : float, default=0.999
+        Decay of Adam's second-moment estimate.
+    epsilon : float, default=1e-8
+        Adam's numerical-stability constant.
+    n_iter_no_change : int, default=10
+        Number of iterations without an improvement of ``tol`` before stopping.
+    max_fun : int, default=15000
+        Maximum number of loss evaluations of "lbfgs".
+
+    Attributes
+    ----------
+    coefs_ : list of ndarray
+        Weights of each layer, encoder first; views of one parameter vector.
+    intercepts_ : list of ndarray
+        Biases of each layer (the lecture's ``p`` and ``q``).
+    loss_ : float
+        Objective ``J`` at the last iteration.
+    loss_curve_ : list of float
+        ``J`` at each iteration.
+    best_loss_ : float
+        Smallest value in ``loss_curve_``.
+    validation_scores_ : list of float or None
+        Validation score (minus the mean reconstruction loss) at each
+        iteration, with ``X_val`` or ``early_stopping``; else None.
+    validation_loss_curve_ : list of float or None
+        The objective J on the validation data after each iteration that had
+        validation data (all iterations of a fit with ``X_val`` or early
+        stopping, beside ``loss_curve_``); None without validation data.
+    best_validation_score_ : float or None
+        Best validation score of the latest fit (each fit keeps the best
+        parameters it sees itself).
+    n_iter_ : int
+        Number of epochs or L-BFGS iterations of the latest ``fit``, also
+        under ``warm_start`` (``loss_curve_`` keeps the whole record); each
+        ``partial_fit`` adds one.
+    t_ : int
+        Number of training samples seen by the stochastic solvers.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features,)
+        Names of the features seen during fit, when they are all strings.
+    n_outputs_ : int
+        Number of outputs, equal to ``n_features_in_``.
+    mean_activation_ : ndarray of shape (n_components,)
+        Mean code activation ``rho_hat`` over the training data after fit
+        (over the last batch after :meth:`partial_fit`).
+
+    See Also
+    --------
+    AutoEncoder : The same network without the sparsity penalty.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn.preprocessing import MinMaxScaler
+    >>> from skae import SparseAutoEncoder
+    >>> X = MinMaxScaler().fit_transform(load_digits().data)
+    >>> sae = SparseAutoEncoder(n_components=25, sparsity_target=0.1,
+    ...                         sparsity_weight=3.0, random_state=0).fit(X)
+    >>> bool(sae.mean_activation_.mean() < 0.2)
+    True
+    """
+
+    _parameter_constraints: dict = {
+        **BaseAutoEncoder._parameter_constraints,
+        "sparsity_target": [Interval(Real, 0, 1, closed="neither")],
+        "sparsity_weight": [Interval(Real, 0, None, closed="left")],
+    }
+
+    def __init__(
+        self,
+        n_components=10,
+        *,
+        sparsity_target=0.05,
+        sparsity_weight=1.0,
+        hidden_layer_sizes=(),
+        activation="sigmoid",
+        out_activation="identity",
+        loss="auto",
+        tied_weights=False,
+        solver="lbfgs",
+        weight_decay=1e-4,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+    ):
+        self.n_components = n_components
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.out_activation = out_activation
+        self.loss = loss
+        self.tied_weights = tied_weights
+        self.solver = solver
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+        self.sparsity_target = sparsity_target
+        self.sparsity_weight = sparsity_weight
+
+    def _sparsity(self):
+        if self.sparsity_weight == 0:
+            return None
+        return KLSparsity(self.sparsity_target, self.sparsity_weight), self._code_layer
+
+    def _check_setup(self, T):
+        super()._check_setup(T)
+        check_sparsity_weight(self.sparsity_weight, self.sparsity_target, T.dtype)
+        low, high = get_activation(self.activation).output_range
+        if self.sparsity_weight > 0 and (low < 0 or high > 1):
+            allowed = sorted(
+                name
+                for name, cls in ACTIVATIONS.items()
+                if 0 <= cls().output_range[0] and cls().output_range[1] <= 1
+            )
+            raise ValueError(
+                f"sparsity_weight > 0 needs a code activation with values in [0, 1], "
+                f"so that the mean activation rho_hat is a probability; got "
+                f"activation={self.activation!r}. Allowed activations: "
+                f"{', '.join(allowed)} (or set sparsity_weight=0)."
+            )
+
+    def _after_fit(self, X):
+        # a sum over chunks: no array of all the codes
+        total = sum(
+            code.sum(axis=0, dtype=np.float64)
+            for _, code in self._forward_chunks(X, stop=self._code_layer)
+        )
+        self.mean_activation_ = (total / X.shape[0]).astype(self._theta.dtype)
