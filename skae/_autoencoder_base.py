@@ -3,7 +3,7 @@ the reconstruction and its score."""
 
 # License: BSD-3-Clause
 
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin, _fit_context
@@ -13,6 +13,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from skae._base import BaseNetwork
 from skae._checks import check_unit_interval, input_dtype, stochastic_solver
+from skae._corruption import KINDS, Corruption, check_corruption
 from skae._losses import LOSSES
 from skae._objective import Objective
 from skae.activations import get_activation
@@ -35,6 +36,8 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNet
         "out_activation": [StrOptions({"identity", "sigmoid"})],
         "loss": [StrOptions({"auto", "squared_error", "cross_entropy"})],
         "tied_weights": ["boolean"],
+        "corruption": [StrOptions(set(KINDS)), None],
+        "corruption_level": [Interval(Real, 0, None, closed="left")],
     }
 
     # -- hooks of BaseNetwork -------------------------------------------------
@@ -60,6 +63,7 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNet
         return "cross_entropy" if self.out_activation == "sigmoid" else "squared_error"
 
     def _check_setup(self, T):
+        check_corruption(self, T)
         if self._loss_name() != "cross_entropy":
             return
         if self.out_activation != "sigmoid":
@@ -69,6 +73,11 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNet
                 "loss='squared_error'."
             )
         check_unit_interval(T)
+
+    def _corruption(self, X):
+        if self.corruption is None:
+            return None
+        return Corruption(self.corruption, self.corruption_level, X, self._random_state)
 
     def _validation_score(self, X, T, sample_weight):
         return self._score(X)
@@ -231,6 +240,7 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNet
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
+        # gaussian and salt-and-pepper noise would fill every entry
+        tags.input_tags.sparse = self.corruption in (None, "masking")
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags

@@ -157,6 +157,11 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
     def _check_setup(self, T):
         """Raise ValueError if loss, activations and targets do not fit (hook)."""
 
+    def _corruption(self, X):
+        """The :class:`~skae._corruption.Corruption` of the training inputs
+        ``X``, or None (hook: denoising autoencoders)."""
+        return None
+
     @abstractmethod
     def _validation_score(self, X, T, sample_weight):
         """Score of the current parameters on held-out data (higher is better)."""
@@ -350,6 +355,7 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
                 fit_tasks,
                 interrupts,
                 incremental,
+                corruption=self._corruption(X),
             )
             try:
                 with single_threaded_scipy_blas(), fp_errors:

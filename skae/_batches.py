@@ -23,11 +23,14 @@ class Batches:
         self.batch_size = batch_size
         self.n_batches = -(-self.n_samples // batch_size)
         self._X_rows = self._T_rows = None  # made at the first shuffled epoch
+        self._noisy_rows = None  # made at the first corrupted dense batch
         self._total_weight = None if sample_weight is None else sample_weight.sum()
 
-    def epoch(self, order=None):
+    def epoch(self, order=None, noise=None):
         """Yield ``(X, T, sample_weight, share of the epoch's loss)`` per batch,
-        in the order of the permutation ``order`` (default: as stored)."""
+        in the order of the permutation ``order`` (default: as stored); with
+        ``noise`` (a :class:`~skae._corruption.Corruption`), ``X`` is a fresh
+        corrupted copy of the batch's inputs."""
         if order is not None and self._X_rows is None:
             self._X_rows = _row_buffer(self.X, self.batch_size)
             if self.T is not self.X:
@@ -43,7 +46,17 @@ class Batches:
                 share = float(w.sum() / self._total_weight)
             X = _take_rows(self.X, rows, self._X_rows)
             T = X if self.T is self.X else _take_rows(self.T, rows, self._T_rows)
+            if noise is not None:
+                X = noise(X, out=self._noisy(X))
             yield X, T, w, share
+
+    def _noisy(self, X):
+        """Where a dense batch's corrupted copy goes (None for sparse)."""
+        if sparse.issparse(X):
+            return None
+        if self._noisy_rows is None:
+            self._noisy_rows = np.empty((self.batch_size, X.shape[1]), X.dtype)
+        return self._noisy_rows[: X.shape[0]]
 
 
 class Validation:

@@ -56,6 +56,24 @@ class SparseAutoEncoder(BaseAutoEncoder):
         Decode with the transposed encoder weights, ``W~ = W^T`` (each decoder
         layer with its mirror encoder layer's): half the weights, the
         gradients of both uses summed. Weight decay counts each weight once.
+    corruption : {"masking", "gaussian", "salt_and_pepper"}, default=None
+        Train as a denoising autoencoder (Vincent et al., 2008): encode a
+        corrupted copy ``x~`` of each training input and score the
+        reconstruction against the clean ``x``, ``J = mean_i L(x_i,
+        g(f(x~_i))) + penalties``. ``"masking"`` sets each entry to 0 with
+        probability ``corruption_level`` (sparse input stays sparse);
+        ``"gaussian"`` adds ``N(0, corruption_level^2)`` noise;
+        ``"salt_and_pepper"`` sets each entry, with probability
+        ``corruption_level``, to its feature's minimum or maximum over the
+        training data of the call, at random. "sgd" and "adam" draw a fresh
+        corruption for every batch of every epoch; "lbfgs", which needs one
+        deterministic objective, draws it once per fit call (a corrupted copy
+        of the data). The draws come from ``random_state``. ``transform``,
+        ``inverse_transform``, ``score``, ``score_samples`` and the validation
+        scores never corrupt. None: no corruption.
+    corruption_level : float, default=0.3
+        Masking probability in [0, 1), noise standard deviation in [0, inf)
+        or salt-and-pepper probability in [0, 1].
     solver : {"lbfgs", "sgd", "adam"}, default="lbfgs"
         Optimiser; see :class:`MLPRegressorGD`.
     weight_decay : float, default=1e-4
@@ -171,6 +189,8 @@ class SparseAutoEncoder(BaseAutoEncoder):
         out_activation="identity",
         loss="auto",
         tied_weights=False,
+        corruption=None,
+        corruption_level=0.3,
         solver="lbfgs",
         weight_decay=1e-4,
         batch_size="auto",
@@ -199,6 +219,8 @@ class SparseAutoEncoder(BaseAutoEncoder):
         self.out_activation = out_activation
         self.loss = loss
         self.tied_weights = tied_weights
+        self.corruption = corruption
+        self.corruption_level = corruption_level
         self.solver = solver
         self.weight_decay = weight_decay
         self.batch_size = batch_size

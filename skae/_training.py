@@ -13,6 +13,7 @@ from sklearn.exceptions import ConvergenceWarning
 from skae._batches import Batches
 from skae._blas import BlasThreadTuner
 from skae._losses import CrossEntropy
+from skae._objective import chunk_rows
 from skae._optimizers import LBFGS_GTOL, minimize_lbfgs
 from skae.exceptions import DivergenceError
 
@@ -57,6 +58,10 @@ class TrainingRun:
         Where a Ctrl-C during training is noted; checked between steps.
     incremental : bool
         partial_fit: one epoch, keeping the solver's state.
+    corruption : Corruption, default=None
+        A denoising autoencoder's corruption of the training inputs: drawn
+        afresh for every batch of the stochastic solvers, once per run for
+        L-BFGS (whose line searches need one deterministic objective).
     """
 
     def __init__(
@@ -70,8 +75,10 @@ class TrainingRun:
         fit_tasks,
         interrupts,
         incremental,
+        corruption=None,
     ):
         self.estimator = estimator
+        self.corruption = corruption
         self.objective = objective
         self.validation = validation
         self.fit_tasks = fit_tasks
@@ -153,7 +160,8 @@ class TrainingRun:
         timed = threads.active  # the tuner times steps: BLAS threads per step
         squared = optimizer.squares_gradient  # Adam: its squares must be finite
         epoch_loss = 0.0
-        for step, (X, T, w, share) in enumerate(batches.epoch(order), 1):
+        noise = self.corruption
+        for step, (X, T, w, share) in enumerate(batches.epoch(order, noise), 1):
             if interrupts.requested:
                 raise KeyboardInterrupt
             if timed:
@@ -190,6 +198,9 @@ class TrainingRun:
         est, objective, interrupts = self.estimator, self.objective, self.interrupts
         X, T, sample_weight = self.batches.X, self.batches.T, self.batches.sample_weight
         dtype = est._theta.dtype
+        if self.corruption is not None:  # one draw: the input, never the target
+            rows = objective.chunk_rows or chunk_rows(est._network, dtype)
+            X = self.corruption.whole(X, rows)
         state = {"start": time.perf_counter(), "converged": False}
 
         threads = self.threads

@@ -22,6 +22,9 @@ ESTIMATORS = [
     # deep networks with tanh
     AutoEncoder(hidden_layer_sizes=(8,), activation="tanh", random_state=0),
     MLPRegressorGD(hidden_layer_sizes=(16, 8), activation="tanh", solver="lbfgs"),
+    # denoising: the input corrupted, the target clean
+    AutoEncoder(corruption="masking", corruption_level=0.2),
+    SparseAutoEncoder(solver="adam", corruption="gaussian", random_state=0),
 ]
 
 

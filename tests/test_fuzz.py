@@ -60,6 +60,9 @@ DOCUMENTED_ERRORS = [
     # scikit-learn's own check of the weights, which comes first since 1.9
     (ValueError, "Sample weights must contain at least one non-zero number"),
     (ValueError, "partial_fit does not support early_stopping=True"),
+    # corruption: the level outside its kind's range, a dense-only kind on sparse X
+    (ValueError, "'corruption_level' parameter"),
+    (ValueError, "needs dense input"),
 ]
 # documented warnings that may be ignored, as (category, start of the message)
 DOCUMENTED_WARNINGS = [
@@ -187,6 +190,10 @@ def estimators(draw, n_samples):
         n_components=2,
         out_activation=draw(st.sampled_from(["identity", "sigmoid"])),
         tied_weights=draw(st.booleans()),
+        corruption=draw(
+            st.sampled_from([None, "masking", "gaussian", "salt_and_pepper"])
+        ),
+        corruption_level=draw(st.sampled_from([0.0, 0.3, 0.99, 1.0, 5.0])),
         **params,
     )
 

@@ -1,0 +1,116 @@
+"""Input corruption of denoising autoencoders (Vincent et al., 2008).
+
+A denoising autoencoder encodes a corrupted input ``x~`` and is scored
+against the clean ``x``: ``J = mean_i L(x_i, g(f(x~_i))) + penalties``. The
+corruption is only ever applied to training inputs, never to what
+``transform``, ``inverse_transform`` or the scores see.
+"""
+
+# License: BSD-3-Clause
+
+import numpy as np
+from scipy import sparse
+from sklearn.utils._param_validation import InvalidParameterError
+
+KINDS = ("masking", "gaussian", "salt_and_pepper")
+
+# the levels each kind accepts, and what a level means there
+_RANGES = {
+    # a level of 1 would erase every input: nothing left to reconstruct from
+    "masking": ((0.0, 1.0), "[0, 1)", "the probability of setting an entry to 0"),
+    "gaussian": ((0.0, np.inf), "[0, inf)", "the standard deviation of the noise"),
+    "salt_and_pepper": (
+        (0.0, 1.0),
+        "[0, 1]",
+        "the probability of setting an entry to its feature's minimum or maximum",
+    ),
+}
+
+
+def check_corruption(estimator, X):
+    """Raise if ``corruption_level`` is out of its kind's range, or if the
+    kind cannot corrupt ``X`` (only masking keeps sparse input sparse)."""
+    kind, level = estimator.corruption, estimator.corruption_level
+    if kind is None:
+        return
+    (low, high), interval, meaning = _RANGES[kind]
+    closed_high = kind != "masking"
+    if not (low <= level and (level <= high if closed_high else level < high)):
+        raise InvalidParameterError(
+            f"The 'corruption_level' parameter of {type(estimator).__name__} must "
+            f"be in {interval} for corruption={kind!r} ({meaning}); got {level!r}."
+        )
+    if sparse.issparse(X) and kind != "masking":
+        raise ValueError(
+            f"corruption={kind!r} needs dense input, but X is a sparse matrix: it "
+            "would fill every entry. Use corruption='masking', which keeps sparse "
+            "input sparse, or densify X (X.toarray()) if it fits in memory."
+        )
+
+
+class Corruption:
+    """Draws corrupted copies of training inputs; the inputs are never changed.
+
+    Parameters
+    ----------
+    kind : {"masking", "gaussian", "salt_and_pepper"}
+        ``"masking"`` sets each entry to 0 with probability ``level``;
+        ``"gaussian"`` adds ``N(0, level^2)`` noise; ``"salt_and_pepper"``
+        sets each entry, with probability ``level``, to its feature's minimum
+        or maximum over ``X`` (each with probability 1/2).
+    level : float
+        The corruption level, in the kind's range (see
+        :func:`check_corruption`).
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+        The training data: where salt and pepper takes each feature's
+        minimum and maximum.
+    random_state : numpy.random.RandomState
+        The estimator's random state; one seed is drawn from it, so two fits
+        with the same ``random_state`` draw the same corruption.
+    """
+
+    def __init__(self, kind, level, X, random_state):
+        self.kind = kind
+        self.level = level
+        self._rng = np.random.default_rng(random_state.randint(np.iinfo(np.int32).max))
+        if kind == "salt_and_pepper":
+            self._low = X.min(axis=0)[None, :]
+            self._high = X.max(axis=0)[None, :]
+
+    def __call__(self, X, out=None):
+        """A corrupted copy of the rows ``X`` (in ``out`` when given, dense)."""
+        if sparse.issparse(X):  # masking, the only kind for sparse input
+            corrupted = X.copy()
+            corrupted.data *= self._uniform(corrupted.data.shape, X.dtype) >= self.level
+            corrupted.eliminate_zeros()
+            return corrupted
+        if out is None:
+            out = np.empty_like(X)
+        if self.kind == "masking":
+            keep = self._uniform(X.shape, X.dtype) >= self.level
+            return np.multiply(X, keep, out=out)
+        if self.kind == "gaussian":
+            noise = self._rng.standard_normal(X.shape, dtype=X.dtype)
+            noise *= self.level
+            return np.add(X, noise, out=out)
+        # salt and pepper: one uniform decides whether (u < level) and which
+        # (u < level / 2: the minimum, else the maximum)
+        u = self._uniform(X.shape, X.dtype)
+        np.copyto(out, X)
+        np.copyto(out, self._high, where=u < self.level)
+        np.copyto(out, self._low, where=u < self.level / 2)
+        return out
+
+    def whole(self, X, chunk_rows):
+        """A corrupted copy of all of ``X``, drawn ``chunk_rows`` rows at a time
+        (L-BFGS: one draw per fit, so that the objective is deterministic)."""
+        if sparse.issparse(X):
+            return self(X)
+        out = np.empty_like(X)
+        for start in range(0, X.shape[0], chunk_rows):
+            rows = slice(start, start + chunk_rows)
+            self(X[rows], out=out[rows])
+        return out
+
+    def _uniform(self, shape, dtype):
+        return self._rng.random(shape, dtype=np.dtype(dtype))
