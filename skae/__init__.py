@@ -4,6 +4,7 @@
 
 from skae._autoencoder import AutoEncoder
 from skae._mlp import MLPRegressorGD
+from skae._outlier import ReconstructionOutlierDetector
 from skae._sparse_autoencoder import SparseAutoEncoder
 from skae.exceptions import DivergenceError
 
@@ -13,6 +14,7 @@ __all__ = [
     "AutoEncoder",
     "DivergenceError",
     "MLPRegressorGD",
+    "ReconstructionOutlierDetector",
     "SparseAutoEncoder",
     "__version__",
 ]

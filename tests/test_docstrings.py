@@ -20,11 +20,17 @@ METHODS = [
     "inverse_transform",
     "score",
     "score_samples",
+    "decision_function",
 ]
 
 
 def _public_names():
-    for name in ["MLPRegressorGD", "AutoEncoder", "SparseAutoEncoder"]:
+    for name in [
+        "MLPRegressorGD",
+        "AutoEncoder",
+        "SparseAutoEncoder",
+        "ReconstructionOutlierDetector",
+    ]:
         cls = getattr(skae, name)
         yield f"skae.{name}"
         for method in METHODS:
