@@ -27,6 +27,7 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNet
     decoding and scoring are here. Not to be used directly.
     """
 
+    _decoder_mirrors_encoder = True
     _integer_parameters = (*BaseNetwork._integer_parameters, "n_components")
     _width_parameters = ("n_components", "hidden_layer_sizes")
 

@@ -6,7 +6,7 @@ import copy
 import math
 import warnings
 from abc import ABCMeta, abstractmethod
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from numbers import Integral, Real
 
 import numpy as np
@@ -53,12 +53,17 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
     the network, the objective, the solvers and the training loop are shared.
     """
 
+    # whether the decoder mirrors the encoder (autoencoders): greedy
+    # pretraining then initialises each encoder layer's mirror too
+    _decoder_mirrors_encoder = False
+
     _parameter_constraints: dict = {
         "hidden_layer_sizes": [
             "array-like",
             Interval(Integral, 1, None, closed="left"),
         ],
         "activation": [StrOptions(set(ACTIVATIONS) | {"logistic"}), Activation],
+        "init": [StrOptions({"random", "greedy"})],
         "solver": [StrOptions({"sgd", "adam", "lbfgs"})],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "batch_size": [
@@ -297,7 +302,13 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
             raise
 
     def _fit_network(
-        self, X, T, sample_weight=None, incremental=False, validation=None
+        self,
+        X,
+        T,
+        sample_weight=None,
+        incremental=False,
+        validation=None,
+        interrupts=None,
     ):
         """Train on ``(X, T)``: the one training loop of every estimator.
 
@@ -305,15 +316,18 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         state; otherwise ``max_iter`` epochs, continuing with ``warm_start``.
         ``validation`` is the user's ``(X_val, T_val, sample_weight_val)``;
         without it, early stopping holds out ``validation_fraction``.
+        ``interrupts`` are an enclosing fit's Ctrl-C requests (a pretraining
+        stage's), which an interrupt of this training marks too.
         """
         X, T = rows_sliceable(X, T)
         self._check_setup(T)
         if validation is not None:
             self._check_validation_set(*validation, T)
-        if hasattr(self, "_theta") and (incremental or self.warm_start):
-            self._check_architecture(X.shape[1], T.shape[1])
-        else:
+        fresh = not (hasattr(self, "_theta") and (incremental or self.warm_start))
+        if fresh:
             self._initialize(X.shape[1], T.shape[1], X.dtype, X.shape[0])
+        else:
+            self._check_architecture(X.shape[1], T.shape[1])
         if not incremental:
             # n_iter_ counts the iterations of the latest fit (scikit-learn's
             # rule under warm_start); loss_curve_ keeps the whole record
@@ -343,8 +357,27 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         fp_errors = np.errstate(over="ignore", invalid="ignore", divide="ignore")
         metadata = None if sample_weight is None else {"sample_weight": sample_weight}
         # the fit's callback tasks hold the training data: local to this call
-        fit_tasks = FitTasks(self, X, T, metadata, 1 if incremental else self.max_iter)
-        with InterruptRequests() as interrupts:
+        # the stages of greedy pretraining are networks themselves
+        from skae._pretraining import pretrain, stages_of
+
+        greedy = fresh and self.init == "greedy"
+        n_stages = len(stages_of(self)) if greedy else 0
+        fit_tasks = FitTasks(
+            self, X, T, metadata, 1 if incremental else self.max_iter, n_stages
+        )
+        requests = (
+            InterruptRequests() if interrupts is None else nullcontext(interrupts)
+        )
+        with requests as interrupts:
+            if greedy:
+                try:
+                    pretrain(self, X, sample_weight, fit_tasks, interrupts)
+                except BaseException:
+                    fit_tasks.close()
+                    raise
+            elif fresh:
+                self.pretrain_loss_curves_ = None
+            fit_tasks.begin_training()
             run = TrainingRun(
                 self,
                 objective,

@@ -2,6 +2,8 @@
 
 # License: BSD-3-Clause
 
+from contextlib import contextmanager
+
 try:
     from sklearn.callback import CallbackSupportMixin
 except ImportError:  # scikit-learn before 1.9: the estimators work without
@@ -29,9 +31,12 @@ class FitTasks:
         Training metadata such as ``{"sample_weight": w}``.
     max_iterations : int
         The most epochs or iterations this fit can run.
+    n_pretraining : int, default=0
+        Greedy pretraining stages run before the iterations, a task each
+        (see :meth:`pretraining_task`).
     """
 
-    def __init__(self, estimator, X, y, metadata, max_iterations):
+    def __init__(self, estimator, X, y, metadata, max_iterations, n_pretraining=0):
         self.estimator = estimator
         self.data = dict(X=X, y=y, metadata=metadata)
         has_callbacks = getattr(estimator, "_skl_callbacks", None) or hasattr(
@@ -41,9 +46,27 @@ class FitTasks:
         self.stop_requested = False
         if has_callbacks and hasattr(estimator, "_init_callback_context"):
             self.context = estimator._init_callback_context(
-                max_subtasks=max_iterations + 1
+                max_subtasks=n_pretraining + max_iterations + 1
             )
             self.context.call_on_fit_task_begin(estimator=estimator, **self.data)
+
+    @contextmanager
+    def pretraining_task(self, stage):
+        """A task of the fit for one pretraining stage, whose own fit (the
+        estimator ``stage``) gets the callbacks and its tasks below it."""
+        if self.context is None:
+            yield
+            return
+        # a leaf: the stage's own fit task takes its place in the tree
+        task = self.context.subcontext(task_name="pretraining")
+        task.call_on_fit_task_begin(estimator=self.estimator, **self.data)
+        with task.propagate_callback_context(stage):
+            yield
+        task.call_on_fit_task_end(estimator=self.estimator, **self.data)
+
+    def begin_training(self):
+        """Begin the first iteration's task (after any pretraining)."""
+        if self.context is not None:
             self.current = self._begin()
 
     def _fitted_attributes(self):
@@ -76,7 +99,8 @@ class FitTasks:
         """End the task left open (empty) and the fit's own task."""
         if self.context is None:
             return
-        self.current.call_on_fit_task_end(estimator=self.estimator)
+        if self.current is not None:
+            self.current.call_on_fit_task_end(estimator=self.estimator)
         self.context.call_on_fit_task_end(
             estimator=self.estimator,
             reconstruction_attributes=self._fitted_attributes,

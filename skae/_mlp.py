@@ -47,6 +47,18 @@ class MLPRegressorGD(
         Activation of the hidden layers: a name in
         :data:`skae.activations.ACTIVATIONS` (or ``"logistic"``), or an
         activation object such as ``PReLU(alpha=0.1)``.
+    init : {"random", "greedy"}, default="random"
+        Initialisation of a fresh network. ``"random"``: Glorot-uniform
+        weights and zero biases. ``"greedy"``: greedy layer-wise pretraining
+        (Bengio et al., 2007): each hidden layer is first trained, from
+        Glorot's draw, as a shallow autoencoder of this estimator's settings
+        (activation, solver, weight decay, ``max_iter``...) on the output of
+        the layers below it, unsupervised on ``X`` (the first with an
+        identity output and the squared error), and its encoder initialises
+        the layer; the output layer keeps its Glorot draw; then the whole
+        network is trained as usual. ``pretrain_loss_curves_`` records the
+        stages. A warm start or ``partial_fit`` continuing a fitted network
+        does not pretrain again.
     solver : {"adam", "sgd", "lbfgs"}, default="adam"
         ``"sgd"`` is gradient descent with momentum; with ``momentum=0`` and
         ``batch_size="full"``, ``1`` or ``k`` it is the lecture's Batch GD,
@@ -105,6 +117,9 @@ class MLPRegressorGD(
         Objective ``J`` at the last epoch.
     loss_curve_ : list of float
         ``J`` at each epoch (the mean over its mini-batches).
+    pretrain_loss_curves_ : list of list of float or None
+        With ``init="greedy"``, the loss curve of each pretraining stage,
+        bottom layer first; None with ``init="random"``.
     best_loss_ : float
         Smallest value in ``loss_curve_``.
     validation_scores_ : list of float or None
@@ -151,6 +166,7 @@ class MLPRegressorGD(
         hidden_layer_sizes=(100,),
         *,
         activation="relu",
+        init="random",
         solver="adam",
         weight_decay=1e-4,
         batch_size="auto",
@@ -175,6 +191,7 @@ class MLPRegressorGD(
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
+        self.init = init
         self.solver = solver
         self.weight_decay = weight_decay
         self.batch_size = batch_size

@@ -74,6 +74,20 @@ class SparseAutoEncoder(BaseAutoEncoder):
     corruption_level : float, default=0.3
         Masking probability in [0, 1), noise standard deviation in [0, inf)
         or salt-and-pepper probability in [0, 1].
+    init : {"random", "greedy"}, default="random"
+        Initialisation of a fresh network. ``"random"``: Glorot-uniform
+        weights and zero biases. ``"greedy"``: greedy layer-wise pretraining
+        (Bengio et al., 2007; Hinton and Salakhutdinov, 2006): each encoder
+        layer is first trained, from Glorot's draw, as a shallow autoencoder
+        of this estimator's settings (activation, solver, weight decay,
+        corruption, ``max_iter``...; the sparsity penalty on the code layer's
+        stage) on the output of the layers below it, and its encoder and
+        decoder initialise the layer and its mirror decoder layer; then the
+        whole network is trained end to end as usual. The first stage
+        reconstructs ``X`` with ``out_activation`` and the loss, the others
+        their input codes with the hidden activation and the squared error.
+        ``pretrain_loss_curves_`` records the stages. A warm start or
+        ``partial_fit`` continuing a fitted network does not pretrain again.
     solver : {"lbfgs", "sgd", "adam"}, default="lbfgs"
         Optimiser; see :class:`MLPRegressorGD`.
     weight_decay : float, default=1e-4
@@ -128,6 +142,9 @@ class SparseAutoEncoder(BaseAutoEncoder):
         Objective ``J`` at the last iteration.
     loss_curve_ : list of float
         ``J`` at each iteration.
+    pretrain_loss_curves_ : list of list of float or None
+        With ``init="greedy"``, the loss curve of each pretraining stage,
+        bottom layer first; None with ``init="random"``.
     best_loss_ : float
         Smallest value in ``loss_curve_``.
     validation_scores_ : list of float or None
@@ -191,6 +208,7 @@ class SparseAutoEncoder(BaseAutoEncoder):
         tied_weights=False,
         corruption=None,
         corruption_level=0.3,
+        init="random",
         solver="lbfgs",
         weight_decay=1e-4,
         batch_size="auto",
@@ -221,6 +239,7 @@ class SparseAutoEncoder(BaseAutoEncoder):
         self.tied_weights = tied_weights
         self.corruption = corruption
         self.corruption_level = corruption_level
+        self.init = init
         self.solver = solver
         self.weight_decay = weight_decay
         self.batch_size = batch_size

@@ -388,6 +388,9 @@ class TrainingRun:
         """Ctrl-C: keep the best or last recorded parameters and say so."""
         est = self.estimator
         self._repair_record()
+        # however it came (a callback's KeyboardInterrupt too), an enclosing
+        # fit sharing these requests learns of it
+        self.interrupts.requested = True
         if not self.n_recorded:
             raise KeyboardInterrupt  # nothing recorded: nothing to keep
         self.interrupted = True

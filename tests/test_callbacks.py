@@ -117,3 +117,42 @@ def test_verbose_still_prints_with_callbacks(regression_data, capsys):
     with pytest.warns(ConvergenceWarning):
         reg.fit(X, y)
     assert capsys.readouterr().out.count("Iteration") == 2
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_greedy_pretraining_stages_are_tasks_of_the_fit(solver, regression_data):
+    X, _ = regression_data
+    recorder = Recorder()
+    estimator = AutoEncoder(
+        n_components=2, hidden_layer_sizes=(4,), init="greedy", solver=solver
+    )
+    estimator.set_params(max_iter=3, tol=0.0, random_state=0)
+    estimator.set_callbacks(recorder)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        estimator.fit(X)
+    tasks = [e for e in recorder.events if e not in ("setup", "teardown")]
+    # the fit, then a task per stage, then the iterations of the whole network
+    assert tasks[:5] == [
+        ("begin", "fit"),
+        ("begin", "pretraining"),
+        ("end", "pretraining"),
+        ("begin", "pretraining"),
+        ("end", "pretraining"),
+    ]
+    assert tasks[-1] == ("end", "fit")
+    iterations = [e for e in tasks if e == ("end", "iteration")]
+    assert len(iterations) == estimator.n_iter_ + 1
+
+
+def test_progress_bars_follow_the_pretraining_stages(regression_data, capsys):
+    X, y = regression_data
+    estimator = MLPRegressorGD(
+        hidden_layer_sizes=(4, 3), init="greedy", max_iter=3, random_state=0
+    )
+    estimator.set_callbacks(ProgressBar(max_propagation_depth=None))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        estimator.fit(X, y)
+    assert len(estimator.pretrain_loss_curves_) == 2
+    assert estimator.n_iter_ == 3

@@ -25,6 +25,13 @@ ESTIMATORS = [
     # denoising: the input corrupted, the target clean
     AutoEncoder(corruption="masking", corruption_level=0.2),
     SparseAutoEncoder(solver="adam", corruption="gaussian", random_state=0),
+    # greedy layer-wise pretraining, then the whole network (one hidden layer
+    # for the regressor: through two chained L-BFGS stages, rounding apart
+    # from weighting grows past check_sample_weight_equivalence's tolerance)
+    AutoEncoder(hidden_layer_sizes=(4,), init="greedy"),
+    MLPRegressorGD(
+        hidden_layer_sizes=(16,), activation="tanh", solver="lbfgs", init="greedy"
+    ),
 ]
 
 

@@ -1,0 +1,224 @@
+"""Greedy layer-wise pretraining (Bengio et al., 2007; Hinton and Salakhutdinov, 2006).
+
+Each hidden layer of a freshly initialised network is trained first as a
+shallow autoencoder on the output of the layers below it, with the
+estimator's own settings; its encoder (and, in an autoencoder, the mirror
+decoder layer) then initialise the deep network, which is trained end to end
+as usual. Every stage is a :class:`~skae._base.BaseNetwork` of its own, so it
+runs the one training loop.
+"""
+
+# License: BSD-3-Clause
+
+import copy
+import warnings
+
+import numpy as np
+
+from skae._base import BaseNetwork
+from skae._corruption import Corruption
+from skae._losses import LOSSES
+from skae._objective import Objective
+from skae.activations import Identity
+from skae.exceptions import DivergenceError
+
+# the estimator's settings a stage trains with (the architecture, the
+# initialisation and warm starts are the stage's own)
+_SHARED_SETTINGS = (
+    "activation",
+    "solver",
+    "weight_decay",
+    "batch_size",
+    "learning_rate",
+    "learning_rate_init",
+    "power_t",
+    "max_iter",
+    "shuffle",
+    "tol",
+    "verbose",
+    "momentum",
+    "nesterovs_momentum",
+    "early_stopping",
+    "validation_fraction",
+    "beta_1",
+    "beta_2",
+    "epsilon",
+    "n_iter_no_change",
+    "max_fun",
+)
+
+
+class Stage:
+    """What one greedy stage trains: which layer, and how it reconstructs.
+
+    Parameters
+    ----------
+    layer : int
+        Index of the deep network's layer the stage's encoder initialises.
+    mirror : int or None
+        Index of the decoder layer its decoder initialises (autoencoders).
+    output : Activation
+        The stage decoder's activation: the deep network's activation at the
+        mirror layer (the output activation for the first stage of an
+        autoencoder, the hidden activation above it).
+    loss : str
+        Key of the stage's loss in ``LOSSES``.
+    sparsity : KLSparsity or None
+        The KL penalty on the stage's code (a SparseAutoEncoder's code layer).
+    """
+
+    def __init__(self, layer, mirror, output, loss, sparsity=None):
+        self.layer, self.mirror = layer, mirror
+        self.output, self.loss, self.sparsity = output, loss, sparsity
+
+
+class LayerAutoEncoder(BaseNetwork):
+    """A shallow autoencoder ``d -> width -> d``: one stage of pretraining.
+
+    Internal: built by :func:`pretrain` with the settings of the estimator
+    being pretrained, never by users (it has no parameters of its own).
+    """
+
+    def __init__(self):
+        pass
+
+    @classmethod
+    def of(cls, estimator, stage):
+        layer = cls()
+        for name in _SHARED_SETTINGS:
+            setattr(layer, name, getattr(estimator, name))
+        layer.random_state = estimator._random_state  # one stream of draws
+        layer.hidden_layer_sizes = ()
+        layer.warm_start = False
+        layer.init = "random"  # a stage starts from Glorot's draw
+        layer.width = estimator._network.layer_sizes[stage.layer + 1]
+        layer.stage = stage
+        layer.tied = stage.mirror is not None and estimator._tied_weights()
+        layer.corruption = getattr(estimator, "corruption", None)
+        layer.corruption_level = getattr(estimator, "corruption_level", None)
+        return layer
+
+    def _layer_sizes(self, n_features, n_outputs):
+        return (n_features, self.width, n_features)
+
+    def _output_activation(self):
+        return copy.deepcopy(self.stage.output)
+
+    def _loss_name(self):
+        return self.stage.loss
+
+    def _sparsity(self):
+        return None if self.stage.sparsity is None else (self.stage.sparsity, 1)
+
+    def _tied_weights(self):
+        return self.tied
+
+    def _corruption(self, X):
+        if self.corruption is None:
+            return None
+        return Corruption(self.corruption, self.corruption_level, X, self._random_state)
+
+    def _validation_score(self, X, T, sample_weight):
+        objective = Objective(self._network, LOSSES[self.stage.loss](), None)
+        losses = objective.sample_losses(self._theta, X, T)
+        return -float(np.average(losses, weights=sample_weight))
+
+
+def pretrain(estimator, X, sample_weight, fit_tasks, interrupts):
+    """Initialise ``estimator``'s fresh network layer by layer, greedily.
+
+    Sets ``pretrain_loss_curves_``. A Ctrl-C or a divergence in any stage
+    raises, with nothing kept: the caller restores the estimator as it was.
+
+    Parameters
+    ----------
+    estimator : BaseNetwork
+        An estimator whose network was just initialised.
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+        Training inputs (the first stage's data).
+    sample_weight : ndarray or None
+        Weights of the training samples, used by every stage.
+    fit_tasks : FitTasks
+        The fit's callback tasks: a task per stage.
+    interrupts : InterruptRequests
+        The fit's Ctrl-C requests, shared with the stages' own fits.
+    """
+    network = estimator._network
+    deep = network.unflatten(estimator._theta)
+    stages = stages_of(estimator)
+    curves = []
+    H = X
+    for index, stage in enumerate(stages):
+        layer = LayerAutoEncoder.of(estimator, stage)
+        where = f"greedy pretraining of hidden layer {index + 1} of {len(stages)}"
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                with fit_tasks.pretraining_task(layer):
+                    layer._fit_network(H, H, sample_weight, interrupts=interrupts)
+            except DivergenceError as error:
+                raise DivergenceError(
+                    f"{type(estimator).__name__}: {where} diverged, so the "
+                    "estimator is left as it was before the call. The stage's "
+                    f"training: {error}",
+                    parameters_kept=False,
+                ) from error
+        if interrupts.requested:  # the stage kept what it had: the fit does not
+            raise KeyboardInterrupt
+        for warning in caught:
+            message = str(warning.message).replace(f"{LayerAutoEncoder.__name__}: ", "")
+            warnings.warn(
+                f"{type(estimator).__name__}, {where}: {message}", warning.category
+            )
+        (W, b), (W_out, b_out) = layer._network.unflatten(layer._theta)
+        deep[stage.layer][0][...] = W
+        deep[stage.layer][1][...] = b
+        if stage.mirror is not None:
+            if not layer.tied:  # tied: the mirror's weights are W's transpose
+                deep[stage.mirror][0][...] = W_out
+            deep[stage.mirror][1][...] = b_out
+        curves.append(list(layer.loss_curve_))
+        if index < len(stages) - 1:
+            H = layer._forward(H, stop=1)  # the next stage's data: this code
+    estimator.pretrain_loss_curves_ = curves
+
+
+def stages_of(estimator):
+    """The stages that pretrain ``estimator``'s network, bottom layer first.
+
+    An autoencoder pretrains each encoder layer with its mirror decoder
+    layer: the first stage reconstructs ``X`` with the estimator's output
+    activation and loss, the others their input activations with the hidden
+    activation; a SparseAutoEncoder's KL penalty acts on the last stage's
+    code, the code layer. A regressor pretrains every hidden layer
+    unsupervised in the same way (the first with an identity output and the
+    squared error); it has no mirror layers, and its output layer keeps its
+    Glorot draw.
+    """
+    network = estimator._network
+    if not estimator._decoder_mirrors_encoder:
+        return [
+            Stage(
+                layer,
+                None,
+                network.activation(layer) if layer else Identity(),
+                "squared_error",
+            )
+            for layer in range(network.n_layers - 1)
+        ]
+    n_encoder = network.n_layers // 2
+    sparsity = estimator._sparsity()
+    stages = []
+    for layer in range(n_encoder):
+        mirror = network.n_layers - 1 - layer
+        code = layer == n_encoder - 1
+        stages.append(
+            Stage(
+                layer,
+                mirror,
+                network.activation(mirror),
+                estimator._loss_name() if layer == 0 else "squared_error",
+                sparsity[0] if (code and sparsity is not None) else None,
+            )
+        )
+    return stages
