@@ -3,7 +3,6 @@
 # License: BSD-3-Clause
 
 import copy
-import math
 import warnings
 from abc import ABCMeta, abstractmethod
 from contextlib import contextmanager, nullcontext
@@ -11,7 +10,6 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator
-from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import (
     Interval,
@@ -21,7 +19,12 @@ from sklearn.utils._param_validation import (
 )
 from sklearn.utils.validation import check_is_fitted
 
-from skae._batches import Validation, rows_sliceable
+from skae._batches import (
+    Validation,
+    check_validation_set,
+    rows_sliceable,
+    split_validation,
+)
 from skae._blas import single_threaded_scipy_blas
 from skae._callbacks import CallbackSupportMixin, FitTasks
 from skae._checks import check_memory, check_weight_decay
@@ -322,7 +325,7 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         X, T = rows_sliceable(X, T)
         self._check_setup(T)
         if validation is not None:
-            self._check_validation_set(*validation, T)
+            check_validation_set(self, *validation, T)
         fresh = not (hasattr(self, "_theta") and (incremental or self.warm_start))
         if fresh:
             self._initialize(X.shape[1], T.shape[1], X.dtype, X.shape[0])
@@ -338,8 +341,8 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         objective = self._build_objective()
 
         if validation is None and self.early_stopping and not incremental:
-            X, T, sample_weight, validation = self._split_validation(
-                X, T, sample_weight
+            X, T, sample_weight, validation = split_validation(
+                self, X, T, sample_weight
             )
         if validation is not None:
             X_val, T_val = rows_sliceable(*validation[:2])
@@ -410,25 +413,6 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
                 )
         return self
 
-    def _check_validation_set(self, X_val, T_val, sample_weight_val, T):
-        """The user's validation set: enough rows, and the targets' outputs."""
-        if X_val.shape[0] < 2:
-            raise ValueError(
-                f"X_val has {X_val.shape[0]} sample; a validation set needs at least 2."
-            )
-        if sample_weight_val is not None and np.count_nonzero(sample_weight_val) < 2:
-            raise ValueError(
-                "sample_weight_val gives a positive weight to "
-                f"{np.count_nonzero(sample_weight_val)} sample; a validation set "
-                "needs at least 2."
-            )
-        if T_val.shape[1] != T.shape[1]:
-            raise ValueError(
-                f"y_val has {T_val.shape[1]} outputs, but y has {T.shape[1]}: "
-                "the validation targets must have the training targets' outputs."
-            )
-        self._check_setup(T_val)
-
     def _check_architecture(self, n_features, n_outputs):
         """warm_start and partial_fit continue the fitted network: its shape and
         activations must be the ones the current parameters ask for."""
@@ -453,51 +437,6 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
 
     def _after_fit(self, X):
         """Set estimator-specific fitted attributes (hook)."""
-
-    def _split_validation(self, X, T, sample_weight):
-        """Hold out ``validation_fraction`` of the data for early stopping."""
-        n_samples = X.shape[0]
-        # the sizes train_test_split will make, checked first to name our
-        # parameters rather than its test_size and train_size
-        n_held_out = math.ceil(self.validation_fraction * n_samples)
-        if n_held_out < 2 or n_held_out >= n_samples:
-            raise ValueError(
-                "early_stopping holds out "
-                f"validation_fraction={self.validation_fraction} of the "
-                f"{n_samples} training samples, which leaves {n_held_out} for "
-                f"validation and {n_samples - n_held_out} for training; it needs "
-                "at least 2 and 1. Use more samples or another "
-                "validation_fraction, or pass a validation set as X_val."
-            )
-        target_is_input = T is X
-        arrays = [X] if target_is_input else [X, T]
-        if sample_weight is not None:
-            arrays.append(sample_weight)
-        parts = train_test_split(
-            *arrays,
-            test_size=self.validation_fraction,
-            random_state=self._random_state,
-        )
-        train, held_out = parts[0::2], parts[1::2]
-        if target_is_input:  # an autoencoder: split once, target = input
-            train.insert(1, train[0])
-            held_out.insert(1, held_out[0])
-        w_train = train[2] if sample_weight is not None else None
-        w_val = held_out[2] if sample_weight is not None else None
-        # as many samples of positive weight as the parts need: 2 to score
-        # (R^2 of one sample is undefined), 1 to train
-        for part, w, needed in (("training", w_train, 1), ("held-out", w_val, 2)):
-            if w is not None and np.count_nonzero(w) < needed:
-                raise ValueError(
-                    "early_stopping holds out "
-                    f"validation_fraction={self.validation_fraction} of the data "
-                    f"(split by random_state={self.random_state!r}), and the "
-                    f"{part} part has {np.count_nonzero(w)} samples of positive "
-                    f"weight; it needs at least {needed}. Use another "
-                    "validation_fraction or random_state, or pass a validation "
-                    "set as X_val."
-                )
-        return train[0], train[1], w_train, (held_out[0], held_out[1], w_val)
 
     def _forward(self, X, start=0, stop=None):
         """Activations of layer ``stop`` (default: the output) for the input

@@ -2,8 +2,11 @@
 
 # License: BSD-3-Clause
 
+import math
+
 import numpy as np
 from scipy import sparse
+from sklearn.model_selection import train_test_split
 from sklearn.utils import gen_batches
 
 
@@ -69,6 +72,72 @@ class Validation:
     def loss(self, theta):
         """The objective J on the held-out data."""
         return self.objective.value(theta, self.X, self.T, self.w)
+
+
+def split_validation(estimator, X, T, sample_weight):
+    """Hold out ``validation_fraction`` of the data for early stopping."""
+    n_samples = X.shape[0]
+    # the sizes train_test_split will make, checked first to name our
+    # parameters rather than its test_size and train_size
+    n_held_out = math.ceil(estimator.validation_fraction * n_samples)
+    if n_held_out < 2 or n_held_out >= n_samples:
+        raise ValueError(
+            "early_stopping holds out "
+            f"validation_fraction={estimator.validation_fraction} of the "
+            f"{n_samples} training samples, which leaves {n_held_out} for "
+            f"validation and {n_samples - n_held_out} for training; it needs "
+            "at least 2 and 1. Use more samples or another "
+            "validation_fraction, or pass a validation set as X_val."
+        )
+    target_is_input = T is X
+    arrays = [X] if target_is_input else [X, T]
+    if sample_weight is not None:
+        arrays.append(sample_weight)
+    parts = train_test_split(
+        *arrays,
+        test_size=estimator.validation_fraction,
+        random_state=estimator._random_state,
+    )
+    train, held_out = parts[0::2], parts[1::2]
+    if target_is_input:  # an autoencoder: split once, target = input
+        train.insert(1, train[0])
+        held_out.insert(1, held_out[0])
+    w_train = train[2] if sample_weight is not None else None
+    w_val = held_out[2] if sample_weight is not None else None
+    # as many samples of positive weight as the parts need: 2 to score
+    # (R^2 of one sample is undefined), 1 to train
+    for part, w, needed in (("training", w_train, 1), ("held-out", w_val, 2)):
+        if w is not None and np.count_nonzero(w) < needed:
+            raise ValueError(
+                "early_stopping holds out "
+                f"validation_fraction={estimator.validation_fraction} of the data "
+                f"(split by random_state={estimator.random_state!r}), and the "
+                f"{part} part has {np.count_nonzero(w)} samples of positive "
+                f"weight; it needs at least {needed}. Use another "
+                "validation_fraction or random_state, or pass a validation "
+                "set as X_val."
+            )
+    return train[0], train[1], w_train, (held_out[0], held_out[1], w_val)
+
+
+def check_validation_set(estimator, X_val, T_val, sample_weight_val, T):
+    """The user's validation set: enough rows, and the targets' outputs."""
+    if X_val.shape[0] < 2:
+        raise ValueError(
+            f"X_val has {X_val.shape[0]} sample; a validation set needs at least 2."
+        )
+    if sample_weight_val is not None and np.count_nonzero(sample_weight_val) < 2:
+        raise ValueError(
+            "sample_weight_val gives a positive weight to "
+            f"{np.count_nonzero(sample_weight_val)} sample; a validation set "
+            "needs at least 2."
+        )
+    if T_val.shape[1] != T.shape[1]:
+        raise ValueError(
+            f"y_val has {T_val.shape[1]} outputs, but y has {T.shape[1]}: "
+            "the validation targets must have the training targets' outputs."
+        )
+    estimator._check_setup(T_val)
 
 
 def rows_sliceable(X, T):
