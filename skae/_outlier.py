@@ -96,7 +96,7 @@ class ReconstructionOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstima
         outliers.
     n_features_in_ : int
         Number of features seen during fit, as recorded by ``estimator_``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (n_features,)
         Names of the features seen during fit, when they are all strings, as
         recorded by ``estimator_``.
 
