@@ -63,8 +63,10 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNet
             return self.loss
         return "cross_entropy" if self.out_activation == "sigmoid" else "squared_error"
 
+    def _check_training_input(self, X):
+        check_corruption(self, X)
+
     def _check_setup(self, T):
-        check_corruption(self, T)
         if self._loss_name() != "cross_entropy":
             return
         if self.out_activation != "sigmoid":

@@ -165,6 +165,26 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
     def _check_setup(self, T):
         """Raise ValueError if loss, activations and targets do not fit (hook)."""
 
+    def _check_training_input(self, X):
+        """Raise if the training inputs ``X`` do not suit the settings (hook:
+        only they are corrupted, never validation data)."""
+
+    # an estimator keeps what an interrupted or diverged fit recorded; a
+    # pretraining stage keeps nothing (its fit's caller restores the estimator)
+    _keeps_partial_training = True
+
+    def _display_name(self):
+        """How warnings and errors of training name the estimator."""
+        return type(self).__name__
+
+    def _verbose_prefix(self):
+        """What starts each ``verbose`` line of an iteration."""
+        return ""
+
+    def _random_state_param(self):
+        """The ``random_state`` the user set, as messages show it."""
+        return self.random_state
+
     def _corruption(self, X):
         """The :class:`~skae._corruption.Corruption` of the training inputs
         ``X``, or None (hook: denoising autoencoders)."""
@@ -324,6 +344,7 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         """
         X, T = rows_sliceable(X, T)
         self._check_setup(T)
+        self._check_training_input(X)
         if validation is not None:
             check_validation_set(self, *validation, T)
         fresh = not (hasattr(self, "_theta") and (incremental or self.warm_start))
@@ -359,12 +380,12 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         # step and the fix, rather than as NumPy's floating-point warnings
         fp_errors = np.errstate(over="ignore", invalid="ignore", divide="ignore")
         metadata = None if sample_weight is None else {"sample_weight": sample_weight}
-        # the fit's callback tasks hold the training data: local to this call
         # the stages of greedy pretraining are networks themselves
         from skae._pretraining import pretrain, stages_of
 
         greedy = fresh and self.init == "greedy"
         n_stages = len(stages_of(self)) if greedy else 0
+        # the fit's callback tasks hold the training data: local to this call
         fit_tasks = FitTasks(
             self, X, T, metadata, 1 if incremental else self.max_iter, n_stages
         )
@@ -374,12 +395,16 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         with requests as interrupts:
             if greedy:
                 try:
-                    pretrain(self, X, sample_weight, fit_tasks, interrupts)
+                    pretrain(self, X, sample_weight, validation, fit_tasks, interrupts)
                 except BaseException:
                     fit_tasks.close()
                     raise
             elif fresh:
                 self.pretrain_loss_curves_ = None
+            if fit_tasks.stop_requested:  # a callback ended the fit in pretraining
+                fit_tasks.close()
+                self._after_fit(X)
+                return self
             fit_tasks.begin_training()
             run = TrainingRun(
                 self,
@@ -406,6 +431,8 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
                 interrupts.requested = True
                 self._after_fit(X)
             if interrupts.requested and not run.interrupted:
+                if not self._keeps_partial_training:
+                    raise KeyboardInterrupt
                 warnings.warn(
                     "Training finished and was then interrupted by "
                     "KeyboardInterrupt; the finished training is kept.",

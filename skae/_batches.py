@@ -111,7 +111,7 @@ def split_validation(estimator, X, T, sample_weight):
             raise ValueError(
                 "early_stopping holds out "
                 f"validation_fraction={estimator.validation_fraction} of the data "
-                f"(split by random_state={estimator.random_state!r}), and the "
+                f"(split by random_state={estimator._random_state_param()!r}), and the "
                 f"{part} part has {np.count_nonzero(w)} samples of positive "
                 f"weight; it needs at least {needed}. Use another "
                 "validation_fraction or random_state, or pass a validation "

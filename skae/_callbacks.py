@@ -53,16 +53,22 @@ class FitTasks:
     @contextmanager
     def pretraining_task(self, stage):
         """A task of the fit for one pretraining stage, whose own fit (the
-        estimator ``stage``) gets the callbacks and its tasks below it."""
+        estimator ``stage``) gets the callbacks and its tasks below it; a
+        callback returning True at its end sets ``stop_requested``."""
         if self.context is None:
             yield
             return
         # a leaf: the stage's own fit task takes its place in the tree
         task = self.context.subcontext(task_name="pretraining")
         task.call_on_fit_task_begin(estimator=self.estimator, **self.data)
-        with task.propagate_callback_context(stage):
-            yield
-        task.call_on_fit_task_end(estimator=self.estimator, **self.data)
+        try:
+            with task.propagate_callback_context(stage):
+                yield
+        finally:  # ended when the stage fails too: the task tree stays whole
+            stop = task.call_on_fit_task_end(estimator=self.estimator, **self.data)
+        # a callback that asks to stop here ends the fit: no more stages, and
+        # no training of the whole network
+        self.stop_requested = self.stop_requested or bool(stop)
 
     def begin_training(self):
         """Begin the first iteration's task (after any pretraining)."""

@@ -33,12 +33,26 @@ def check_corruption(estimator, X):
     kind, level = estimator.corruption, estimator.corruption_level
     if kind is None:
         return
+    name = type(estimator).__name__
+    if isinstance(level, (bool, np.bool_)):
+        raise InvalidParameterError(
+            f"The 'corruption_level' parameter of {name} must be a float, not a "
+            f"bool; got {level!r}."
+        )
     (low, high), interval, meaning = _RANGES[kind]
     closed_high = kind != "masking"
     if not (low <= level and (level <= high if closed_high else level < high)):
         raise InvalidParameterError(
-            f"The 'corruption_level' parameter of {type(estimator).__name__} must "
-            f"be in {interval} for corruption={kind!r} ({meaning}); got {level!r}."
+            f"The 'corruption_level' parameter of {name} must be in {interval} "
+            f"for corruption={kind!r} ({meaning}); got {level!r}."
+        )
+    largest = float(np.finfo(X.dtype).max)
+    if kind == "gaussian" and 10 * level > largest:  # noise beyond 10 sigma: inf
+        raise InvalidParameterError(
+            f"The 'corruption_level' parameter of {name} is the noise's standard "
+            f"deviation; {level!r} makes the noise overflow X's dtype {X.dtype} "
+            f"(largest {largest:.3g}). Use a level far below it, on the scale of "
+            "the data."
         )
     if sparse.issparse(X) and kind != "masking":
         raise ValueError(
@@ -81,13 +95,13 @@ class Corruption:
         """A corrupted copy of the rows ``X`` (in ``out`` when given, dense)."""
         if sparse.issparse(X):  # masking, the only kind for sparse input
             corrupted = X.copy()
-            corrupted.data *= self._uniform(corrupted.data.shape, X.dtype) >= self.level
+            corrupted.data *= self._uniform(corrupted.data.shape) >= self.level
             corrupted.eliminate_zeros()
             return corrupted
         if out is None:
             out = np.empty_like(X)
         if self.kind == "masking":
-            keep = self._uniform(X.shape, X.dtype) >= self.level
+            keep = self._uniform(X.shape) >= self.level
             return np.multiply(X, keep, out=out)
         if self.kind == "gaussian":
             noise = self._rng.standard_normal(X.shape, dtype=X.dtype)
@@ -95,7 +109,7 @@ class Corruption:
             return np.add(X, noise, out=out)
         # salt and pepper: one uniform decides whether (u < level) and which
         # (u < level / 2: the minimum, else the maximum)
-        u = self._uniform(X.shape, X.dtype)
+        u = self._uniform(X.shape)
         np.copyto(out, X)
         np.copyto(out, self._high, where=u < self.level)
         np.copyto(out, self._low, where=u < self.level / 2)
@@ -112,5 +126,7 @@ class Corruption:
             self(X[rows], out=out[rows])
         return out
 
-    def _uniform(self, shape, dtype):
-        return self._rng.random(shape, dtype=np.dtype(dtype))
+    def _uniform(self, shape):
+        # float64 draws whatever the data's dtype: a level just below 1 would
+        # round to 1 in float32, and masking would then erase every entry
+        return self._rng.random(shape)

@@ -15,9 +15,9 @@ from sklearn.base import (
     clone,
 )
 from sklearn.pipeline import Pipeline
-from sklearn.utils import gen_batches, get_tags
+from sklearn.utils import _safe_indexing, gen_batches, get_tags
 from sklearn.utils._param_validation import HasMethods, Interval
-from sklearn.utils.validation import check_array, check_is_fitted
+from sklearn.utils.validation import _num_samples, check_array, check_is_fitted
 
 from skae._autoencoder import AutoEncoder
 
@@ -32,6 +32,14 @@ def _last_step(estimator):
     return estimator
 
 
+def _scores_itself(estimator):
+    """Whether ``estimator`` is one of skae's autoencoders, or a pipeline
+    ending in one, whose own ``score_samples`` is its reconstruction loss."""
+    return _is_skae_estimator(_last_step(estimator)) and hasattr(
+        estimator, "score_samples"
+    )
+
+
 def _is_skae_estimator(estimator):
     """Whether ``estimator``'s class, or one it derives from, is skae's."""
     return any(
@@ -39,23 +47,47 @@ def _is_skae_estimator(estimator):
     )
 
 
-def _squared_errors(X, X_rec):
-    """Row sums of ``(X - X_rec) ** 2``, densifying a block of rows at a time."""
-    n_samples, n_features = X.shape
-    # blocks of about `working_memory` MiB, as scikit-learn's chunked routines
-    rows = max(1, int(get_config()["working_memory"] * 2**20 // (8 * n_features)))
-    errors = None
+def _rows_per_block(n_features):
+    """Rows whose dense input, reconstruction and difference fit in about
+    scikit-learn's ``working_memory`` MiB (8-byte floats)."""
+    row_bytes = 3 * 8 * max(n_features, 1)
+    return max(1, int(get_config()["working_memory"] * 2**20 // row_bytes))
+
+
+def _reconstruction_errors(estimator, X):
+    """``||x - g(f(x))||^2`` for each row, a block of rows at a time: the
+    reconstruction of all the rows (dense, even for sparse ``X``) is never
+    made at once."""
+    n_samples = _num_samples(X)
+    errors = np.empty(n_samples)
+    n_features = X.shape[1] if hasattr(X, "shape") and len(X.shape) > 1 else 1
+    rows = _rows_per_block(n_features)
+    if n_samples > rows:  # blocks of rows: a format that slices rows
+        if sparse.issparse(X):
+            X = X.tocsr()
+        elif not (isinstance(X, np.ndarray) or hasattr(X, "iloc")):
+            X = np.asarray(X)
     for block in gen_batches(n_samples, rows):
-        X_block, rec_block = X[block], X_rec[block]
+        # X as given when it is one block: the estimator's own checks see it
+        X_block = X if n_samples <= rows else _safe_indexing(X, block)
+        # transform first: it checks X against what the estimator saw at fit
+        reconstruction = estimator.inverse_transform(estimator.transform(X_block))
+        X_block = check_array(
+            X_block, accept_sparse="csr", dtype="numeric", ensure_all_finite=False
+        )
+        if reconstruction.shape != X_block.shape:
+            raise ValueError(
+                f"{estimator!r} reconstructs X of shape {X_block.shape} as an "
+                f"array of shape {reconstruction.shape}; "
+                "inverse_transform(transform(X)) must have the shape of X to "
+                "measure a reconstruction error."
+            )
         if sparse.issparse(X_block):
             X_block = X_block.toarray()
-        if sparse.issparse(rec_block):
-            rec_block = rec_block.toarray()
-        diff = X_block - rec_block
-        block_errors = np.einsum("ij,ij->i", diff, diff)
-        if errors is None:
-            errors = np.empty(n_samples, dtype=block_errors.dtype)
-        errors[block] = block_errors
+        if sparse.issparse(reconstruction):
+            reconstruction = reconstruction.toarray()
+        diff = X_block - reconstruction
+        errors[block] = np.einsum("ij,ij->i", diff, diff)
     return errors
 
 
@@ -181,9 +213,14 @@ class ReconstructionOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstima
             estimator = self._default_estimator()
         else:
             estimator = clone(self.estimator)
-        missing = [
-            name for name in _RECONSTRUCTION_METHODS if not hasattr(estimator, name)
-        ]
+        # a skae autoencoder (a pipeline ending in one) scores itself: its
+        # pipeline's earlier steps need no inverse_transform
+        needed = (
+            ("fit", "score_samples")
+            if _scores_itself(estimator)
+            else (_RECONSTRUCTION_METHODS)
+        )
+        missing = [name for name in needed if not hasattr(estimator, name)]
         if missing:
             raise TypeError(
                 f"ReconstructionOutlierDetector scores samples by reconstructing "
@@ -226,22 +263,9 @@ class ReconstructionOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstima
     @staticmethod
     def _score_with(estimator, X):
         """Minus the reconstruction error of each sample under ``estimator``."""
-        if _is_skae_estimator(_last_step(estimator)) and hasattr(
-            estimator, "score_samples"
-        ):
+        if _scores_itself(estimator):
             return estimator.score_samples(X)
-        # transform first: it checks X against what the estimator saw at fit
-        X_rec = estimator.inverse_transform(estimator.transform(X))
-        X = check_array(
-            X, accept_sparse="csr", dtype="numeric", ensure_all_finite=False
-        )
-        if X_rec.shape != X.shape:
-            raise ValueError(
-                f"{estimator!r} reconstructs X of shape {X.shape} as an array of "
-                f"shape {X_rec.shape}; inverse_transform(transform(X)) must "
-                f"have the shape of X to measure a reconstruction error."
-            )
-        return -_squared_errors(X, X_rec)
+        return -_reconstruction_errors(estimator, X)
 
     def score_samples(self, X):
         """Return minus the reconstruction error of each sample.

@@ -11,7 +11,6 @@ runs the one training loop.
 # License: BSD-3-Clause
 
 import copy
-import warnings
 
 import numpy as np
 
@@ -20,7 +19,6 @@ from skae._corruption import Corruption
 from skae._losses import LOSSES
 from skae._objective import Objective
 from skae.activations import Identity
-from skae.exceptions import DivergenceError
 
 # the estimator's settings a stage trains with (the architecture, the
 # initialisation and warm starts are the stage's own)
@@ -76,14 +74,19 @@ class LayerAutoEncoder(BaseNetwork):
     """A shallow autoencoder ``d -> width -> d``: one stage of pretraining.
 
     Internal: built by :func:`pretrain` with the settings of the estimator
-    being pretrained, never by users (it has no parameters of its own).
+    being pretrained, never by users (it has no parameters of its own). It
+    keeps nothing of an interrupted or diverged training (the pretrained
+    estimator is restored as it was), and its warnings and errors name the
+    estimator and the stage.
     """
+
+    _keeps_partial_training = False
 
     def __init__(self):
         pass
 
     @classmethod
-    def of(cls, estimator, stage):
+    def of(cls, estimator, stage, index, n_stages):
         layer = cls()
         for name in _SHARED_SETTINGS:
             setattr(layer, name, getattr(estimator, name))
@@ -96,7 +99,19 @@ class LayerAutoEncoder(BaseNetwork):
         layer.tied = stage.mirror is not None and estimator._tied_weights()
         layer.corruption = getattr(estimator, "corruption", None)
         layer.corruption_level = getattr(estimator, "corruption_level", None)
+        layer.where = f"greedy pretraining of hidden layer {index + 1} of {n_stages}"
+        layer.owner = type(estimator).__name__
+        layer.owner_random_state = estimator._random_state_param()
         return layer
+
+    def _display_name(self):
+        return f"{self.owner}, {self.where}"
+
+    def _verbose_prefix(self):
+        return f"{self.where[0].upper()}{self.where[1:]}: "
+
+    def _random_state_param(self):
+        return self.owner_random_state
 
     def _layer_sizes(self, n_features, n_outputs):
         return (n_features, self.width, n_features)
@@ -124,11 +139,13 @@ class LayerAutoEncoder(BaseNetwork):
         return -float(np.average(losses, weights=sample_weight))
 
 
-def pretrain(estimator, X, sample_weight, fit_tasks, interrupts):
+def pretrain(estimator, X, sample_weight, validation, fit_tasks, interrupts):
     """Initialise ``estimator``'s fresh network layer by layer, greedily.
 
     Sets ``pretrain_loss_curves_``. A Ctrl-C or a divergence in any stage
     raises, with nothing kept: the caller restores the estimator as it was.
+    A callback asking to stop at the end of a stage's task skips the stages
+    left (``fit_tasks.stop_requested``).
 
     Parameters
     ----------
@@ -138,6 +155,8 @@ def pretrain(estimator, X, sample_weight, fit_tasks, interrupts):
         Training inputs (the first stage's data).
     sample_weight : ndarray or None
         Weights of the training samples, used by every stage.
+    validation : Validation or None
+        The fit's validation set; each stage scores its inputs' codes.
     fit_tasks : FitTasks
         The fit's callback tasks: a task per stage.
     interrupts : InterruptRequests
@@ -148,28 +167,21 @@ def pretrain(estimator, X, sample_weight, fit_tasks, interrupts):
     stages = stages_of(estimator)
     curves = []
     H = X
+    V, w_val = (None, None) if validation is None else (validation.X, validation.w)
     for index, stage in enumerate(stages):
-        layer = LayerAutoEncoder.of(estimator, stage)
-        where = f"greedy pretraining of hidden layer {index + 1} of {len(stages)}"
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            try:
-                with fit_tasks.pretraining_task(layer):
-                    layer._fit_network(H, H, sample_weight, interrupts=interrupts)
-            except DivergenceError as error:
-                raise DivergenceError(
-                    f"{type(estimator).__name__}: {where} diverged, so the "
-                    "estimator is left as it was before the call. The stage's "
-                    f"training: {error}",
-                    parameters_kept=False,
-                ) from error
-        if interrupts.requested:  # the stage kept what it had: the fit does not
+        layer = LayerAutoEncoder.of(estimator, stage, index, len(stages))
+        held_out = None if V is None else (V, V, w_val)
+        try:
+            with fit_tasks.pretraining_task(layer):
+                layer._fit_network(
+                    H, H, sample_weight, validation=held_out, interrupts=interrupts
+                )
+        except ValueError as error:
+            if type(error) is not ValueError:  # DivergenceError: named already
+                raise
+            raise ValueError(f"{layer._display_name()}: {error}") from error
+        if interrupts.requested:  # a Ctrl-C at the end of the stage
             raise KeyboardInterrupt
-        for warning in caught:
-            message = str(warning.message).replace(f"{LayerAutoEncoder.__name__}: ", "")
-            warnings.warn(
-                f"{type(estimator).__name__}, {where}: {message}", warning.category
-            )
         (W, b), (W_out, b_out) = layer._network.unflatten(layer._theta)
         deep[stage.layer][0][...] = W
         deep[stage.layer][1][...] = b
@@ -178,8 +190,13 @@ def pretrain(estimator, X, sample_weight, fit_tasks, interrupts):
                 deep[stage.mirror][0][...] = W_out
             deep[stage.mirror][1][...] = b_out
         curves.append(list(layer.loss_curve_))
-        if index < len(stages) - 1:
-            H = layer._forward(H, stop=1)  # the next stage's data: this code
+        if fit_tasks.stop_requested:
+            break
+        if index < len(stages) - 1:  # the next stage's data: these codes
+            H = layer._forward(H, stop=1)
+            V = None if V is None else layer._forward(V, stop=1)
+    if interrupts.requested:
+        raise KeyboardInterrupt
     estimator.pretrain_loss_curves_ = curves
 
 

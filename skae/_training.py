@@ -255,7 +255,7 @@ class TrainingRun:
             )
             return
         warnings.warn(
-            f"{type(est).__name__}: L-BFGS stopped after {self.n_recorded} "
+            f"{est._display_name()}: L-BFGS stopped after {self.n_recorded} "
             f"iterations, before skae's stopping rule (tol, n_iter_no_change) "
             f"was met ({scipy_says}). The parameters of iteration "
             f"{self.n_recorded} are kept. Scaling the data (StandardScaler or "
@@ -312,7 +312,9 @@ class TrainingRun:
         est.n_iter_ += 1
 
         if est.verbose:
-            message = f"Iteration {est.n_iter_}, loss = {loss:.8f}"
+            message = (
+                f"{est._verbose_prefix()}Iteration {est.n_iter_}, loss = {loss:.8f}"
+            )
             if validation is not None:
                 message += f", validation score = {score:.8f}"
             print(f"{message}, time = {time.perf_counter() - start:.4f} s")
@@ -367,6 +369,11 @@ class TrainingRun:
             "Use a smaller learning_rate_init, or scale the data (for example "
             "with StandardScaler or MinMaxScaler)."
         )
+        if not est._keeps_partial_training:  # a stage: nothing is kept
+            raise DivergenceError(
+                f"{est._display_name()} diverged at {at}: {cause}; the estimator "
+                f"is left as it was before the call. {advice}"
+            )
         for name, theta in candidates:
             if self._finite_objective(theta):
                 est._theta = theta
@@ -391,8 +398,8 @@ class TrainingRun:
         # however it came (a callback's KeyboardInterrupt too), an enclosing
         # fit sharing these requests learns of it
         self.interrupts.requested = True
-        if not self.n_recorded:
-            raise KeyboardInterrupt  # nothing recorded: nothing to keep
+        if not (self.n_recorded and est._keeps_partial_training):
+            raise KeyboardInterrupt  # nothing recorded (or kept): nothing to keep
         self.interrupted = True
         kept = "best" if self.best is not None else "last recorded"
         est._theta = self.best[1] if self.best is not None else self.recorded_theta
@@ -413,7 +420,7 @@ class TrainingRun:
     def _warn_not_converged(self, limit):
         est = self.estimator
         warnings.warn(
-            f"{type(est).__name__}: the {est.solver} solver reached {limit} "
+            f"{est._display_name()}: the {est.solver} solver reached {limit} "
             f"without converging; increase {limit} or tol.",
             ConvergenceWarning,
         )
@@ -430,7 +437,7 @@ class TrainingRun:
         # started near J's scale beats: a rise from J ~ 0 is no explosion
         if exploded and est.loss_ > self._mean_prediction_loss():
             warnings.warn(
-                f"{type(est).__name__}: the objective J rose from {first:.4g} at "
+                f"{est._display_name()}: the objective J rose from {first:.4g} at "
                 f"the first iteration to {est.loss_:.4g} at the last: training "
                 "went the wrong way. Use a smaller learning_rate_init, or scale "
                 "the data (for example with StandardScaler).",

@@ -311,3 +311,38 @@ def test_a_failed_fit_leaves_the_fitted_model_as_it_was(X):
 def test_no_convergence_warning_is_lost(X):
     with pytest.warns(ConvergenceWarning):
         AutoEncoder(n_components=3, max_iter=2, corruption="masking").fit(X)
+
+
+# -- found in review ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["gaussian", "salt_and_pepper"])
+def test_a_sparse_validation_set_is_fine_with_dense_only_kinds(kind, X):
+    """Validation data is never corrupted, so it may be sparse."""
+    X_val = sparse.csr_matrix(X[:20])
+    est = AutoEncoder(n_components=3, corruption=kind, max_iter=5, random_state=0)
+    est.fit(X, X_val=X_val)
+    assert len(est.validation_scores_) == est.n_iter_
+
+
+def test_masking_at_a_level_near_one_keeps_its_share_of_float32_entries():
+    """The draws are compared in float64: in float32 a level just below 1
+    rounds to 1 and would erase every entry."""
+    X = np.ones((2000, 1000), dtype=np.float32)
+    kept = Corruption("masking", 0.999, X, np.random.RandomState(0))(X)
+    assert kept.dtype == np.float32
+    assert 1700 < np.count_nonzero(kept) < 2300  # 0.1% of 2e6 entries
+
+
+def test_a_boolean_corruption_level_is_rejected(X):
+    with pytest.raises(InvalidParameterError, match="corruption_level.*not a bool"):
+        AutoEncoder(corruption="masking", corruption_level=True).fit(X)
+
+
+def test_gaussian_noise_that_would_overflow_is_rejected_by_name(X):
+    with pytest.raises(InvalidParameterError, match="corruption_level.*overflow"):
+        AutoEncoder(corruption="gaussian", corruption_level=1e200).fit(
+            X.astype(np.float32)
+        )
+    with pytest.raises(InvalidParameterError, match="corruption_level"):
+        AutoEncoder(corruption="gaussian", corruption_level=np.inf).fit(X)

@@ -311,3 +311,47 @@ def test_novelty_detection_on_digits_beats_isolation_forest():
     forest_auc = [_leave_one_digit_out_auc(forest, X, y, d) for d in range(10)]
     assert np.mean(detector_auc) >= 0.80
     assert np.mean(detector_auc) >= np.mean(forest_auc)
+
+
+# -- found in review ----------------------------------------------------------------
+
+
+def test_a_pipeline_ending_in_an_autoencoder_needs_no_inverse_transform_before_it(
+    rng,
+):
+    from sklearn.preprocessing import Normalizer
+
+    X = rng.uniform(0.1, 1, size=(80, 6))
+    pipe = make_pipeline(Normalizer(), AutoEncoder(n_components=2, max_iter=20))
+    detector = ReconstructionOutlierDetector(pipe).fit(X)
+    np.testing.assert_allclose(
+        detector.score_samples(X), detector.estimator_.score_samples(X)
+    )
+
+
+def test_scores_are_computed_by_blocks_of_working_memory(rng):
+    """The dense reconstruction of all the rows (sparse input included) is
+    never made at once: the peak stays near one block's."""
+    import tracemalloc
+
+    from sklearn import config_context
+    from sklearn.decomposition import TruncatedSVD
+
+    X = sparse.random(20000, 500, density=0.002, format="csr", random_state=0)
+    detector = ReconstructionOutlierDetector(TruncatedSVD(5, random_state=0))
+    detector.fit(X[:2000])
+    whole = 20000 * 500 * 8  # the dense reconstruction of every row: 80 MB
+    with config_context(working_memory=4):
+        tracemalloc.start()
+        scores = detector.score_samples(X)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    assert peak < whole / 4
+    expected = -(
+        (
+            X.toarray()
+            - detector.estimator_.inverse_transform(detector.estimator_.transform(X))
+        )
+        ** 2
+    ).sum(axis=1)
+    np.testing.assert_allclose(scores, expected, rtol=1e-10)

@@ -352,3 +352,154 @@ def test_the_stages_weigh_the_samples_as_the_fit_does():
     unweighted = MLPRegressorGD(hidden_layer_sizes=(16, 8), activation="tanh")
     unweighted.set_params(solver="lbfgs", init="greedy", random_state=0, max_iter=50)
     assert not np.allclose(unweighted.fit(X, y).pretrain_loss_curves_[0], first_w)
+
+
+# -- found in review ----------------------------------------------------------------
+
+
+def test_pretraining_leaves_other_threads_warnings_alone(X):
+    """Stage warnings are named by the stage itself, not caught process-wide:
+    another thread's warnings keep their words, and nothing is swallowed."""
+    import threading
+
+    filters = list(warnings.filters)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+
+        def greedy():
+            for seed in range(3):
+                AutoEncoder(
+                    n_components=3, hidden_layer_sizes=(8, 6), init="greedy"
+                ).set_params(max_iter=30, random_state=seed).fit(X)
+
+        def plain():
+            for i in range(200):
+                warnings.warn(f"plain warning {i}", UserWarning)
+
+        threads = [threading.Thread(target=greedy), threading.Thread(target=plain)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    plain_messages = [
+        str(w.message) for w in caught if "plain warning" in str(w.message)
+    ]
+    assert len(plain_messages) == 200
+    assert all(m.startswith("plain warning") for m in plain_messages)
+    assert warnings.filters == filters
+
+
+def test_a_callback_stopping_at_a_pretraining_task_ends_the_fit(X):
+    class StopAtPretraining:
+        def setup(self, estimator, context):
+            pass
+
+        def teardown(self, estimator, context):
+            pass
+
+        def on_fit_task_begin(self, estimator, context, **kwargs):
+            pass
+
+        def on_fit_task_end(self, estimator, context, **kwargs):
+            return context.task_name == "pretraining"
+
+    est = AutoEncoder(
+        n_components=2, hidden_layer_sizes=(5,), init="greedy", max_iter=10
+    ).set_params(tol=0.0, random_state=0)
+    est.set_callbacks(StopAtPretraining())
+    est.fit(X)
+    assert len(est.pretrain_loss_curves_) == 1  # the second stage skipped
+    assert est.n_iter_ == 0 and est.loss_curve_ == []  # and the fine-tuning
+    assert est.transform(X).shape == (80, 2)  # the pretrained network
+
+
+def test_stages_score_the_validation_sets_codes(X):
+    """X_val goes through the stages too: no stage splits data of its own."""
+    X_val = X[:10] + 0.01
+    est = AutoEncoder(
+        n_components=2, early_stopping=True, init="greedy", max_iter=5
+    ).set_params(random_state=0)
+    est.fit(X[:10], X_val=X_val)  # 10 rows: too few to hold out 10% of
+    assert len(est.pretrain_loss_curves_) == 1 and est.n_iter_ >= 1
+
+
+def test_early_stopping_splits_once_for_the_stages_and_the_network(X):
+    """The stages score the fit's held-out part: a split that cannot be made
+    fails once, as with random init, naming the user's random_state."""
+    y = X[:, 0]
+    weights = np.zeros(80)
+    weights[:3] = 1.0
+    messages = []
+    for init in ("random", "greedy"):
+        est = MLPRegressorGD(hidden_layer_sizes=(4,), init=init, early_stopping=True)
+        with pytest.raises(ValueError, match="early_stopping holds out") as info:
+            est.set_params(random_state=0).fit(X, y, sample_weight=weights)
+        messages.append(str(info.value))
+    assert messages[0] == messages[1] and "random_state=0" in messages[1]
+
+
+def test_errors_in_a_stage_name_the_stage(X, monkeypatch):
+    def fail(self, *args, **kwargs):
+        raise ValueError("what went wrong")
+
+    monkeypatch.setattr(LayerAutoEncoder, "_fit_network", fail)
+    est = AutoEncoder(n_components=2, hidden_layer_sizes=(4,), init="greedy")
+    with pytest.raises(ValueError) as info:
+        est.fit(X)
+    assert str(info.value) == (
+        "AutoEncoder, greedy pretraining of hidden layer 1 of 2: what went wrong"
+    )
+
+
+def test_a_stage_divergence_message_keeps_nothing(X):
+    est = AutoEncoder(n_components=3, hidden_layer_sizes=(6,), solver="sgd")
+    est.set_params(init="greedy", learning_rate_init=1e12, momentum=0.0)
+    with pytest.raises(DivergenceError) as info:
+        est.set_params(random_state=0, max_iter=5).fit(X * 1e150)
+    message = str(info.value)
+    assert message.startswith("AutoEncoder, greedy pretraining of hidden layer 1")
+    assert "left as it was" in message and "keeps" not in message
+
+
+def test_verbose_lines_say_which_stage(X, capsys):
+    AutoEncoder(
+        n_components=2, hidden_layer_sizes=(4,), init="greedy", max_iter=2
+    ).set_params(verbose=True, random_state=0).fit(X)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("Greedy pretraining of hidden layer 1 of 2: Iteration 1")
+    assert any(
+        line.startswith("Greedy pretraining of hidden layer 2 of 2") for line in lines
+    )
+    assert lines[-1].startswith("Iteration 2")  # the whole network's
+
+
+def test_a_failing_stage_ends_its_callback_task(X, monkeypatch):
+    events = []
+
+    class Recorder:
+        def setup(self, estimator, context):
+            pass
+
+        def teardown(self, estimator, context):
+            pass
+
+        def on_fit_task_begin(self, estimator, context, **kwargs):
+            events.append(("begin", context.task_name))
+
+        def on_fit_task_end(self, estimator, context, **kwargs):
+            events.append(("end", context.task_name))
+
+    def fail(self, *args, **kwargs):
+        raise RuntimeError("a stage that fails")
+
+    monkeypatch.setattr(LayerAutoEncoder, "_fit_network", fail)
+    est = AutoEncoder(n_components=2, hidden_layer_sizes=(4,), init="greedy")
+    est.set_callbacks(Recorder())
+    with pytest.raises(RuntimeError, match="a stage that fails"):
+        est.fit(X)
+    assert events == [
+        ("begin", "fit"),
+        ("begin", "pretraining"),
+        ("end", "pretraining"),
+        ("end", "fit"),
+    ]
