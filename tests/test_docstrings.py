@@ -41,6 +41,7 @@ def _public_names():
         if name != "ACTIVATIONS":  # a dict: its docstring is dict's
             yield f"skae.activations.{name}"
     yield "skae.plotting.plot_filters"
+    yield "skae.onnx.to_onnx"
     yield "skae.activations.Activation.forward"
     yield "skae.activations.Activation.derivative"
 

@@ -1,0 +1,365 @@
+"""Export skae's estimators to ONNX through skl2onnx.
+
+Importing this module registers skl2onnx converters for
+:class:`~skae.MLPRegressorGD` (``predict``), :class:`~skae.AutoEncoder` and
+:class:`~skae.SparseAutoEncoder` (``transform``, the code) and
+:class:`~skae.ReconstructionOutlierDetector` (``label`` and ``scores``, the
+``decision_function``, as skl2onnx exports scikit-learn's outlier
+detectors), so that ``skl2onnx.to_onnx`` converts them alone and inside
+pipelines. :func:`to_onnx` also exports an autoencoder's other methods.
+
+Needs the optional extra ``onnx`` (``pip install "skae[onnx]"``: skl2onnx, and
+onnxruntime to run the models); ``import skae`` never imports it.
+"""
+
+# License: BSD-3-Clause
+
+try:
+    import skl2onnx
+    from skl2onnx import update_registered_converter
+    from skl2onnx.algebra.onnx_operator import OnnxSubEstimator
+    from skl2onnx.algebra.onnx_ops import (
+        OnnxAbs,
+        OnnxAdd,
+        OnnxClip,
+        OnnxDiv,
+        OnnxExp,
+        OnnxGreater,
+        OnnxIdentity,
+        OnnxLess,
+        OnnxLog,
+        OnnxMatMul,
+        OnnxMax,
+        OnnxMin,
+        OnnxMul,
+        OnnxNeg,
+        OnnxReduceSum,
+        OnnxRelu,
+        OnnxReshape,
+        OnnxSigmoid,
+        OnnxSub,
+        OnnxTanh,
+        OnnxWhere,
+    )
+    from skl2onnx.common.data_types import (
+        DoubleTensorType,
+        FloatTensorType,
+        Int64TensorType,
+        guess_numpy_type,
+    )
+except ImportError as error:  # pragma: no cover - depends on the environment
+    raise ImportError(
+        "skae.onnx needs skl2onnx (and onnxruntime to run the exported models): "
+        'install the extra with pip install "skae[onnx]".'
+    ) from error
+
+import numpy as np
+from sklearn.decomposition import PCA
+from sklearn.pipeline import Pipeline
+from sklearn.utils.validation import check_is_fitted
+
+from skae._autoencoder import AutoEncoder
+from skae._autoencoder_base import BaseAutoEncoder
+from skae._mlp import MLPRegressorGD
+from skae._outlier import ReconstructionOutlierDetector
+from skae._sparse_autoencoder import SparseAutoEncoder
+from skae.activations import (
+    ELU,
+    HardTanh,
+    Identity,
+    PReLU,
+    ReLU,
+    Sigmoid,
+    Softplus,
+    Softsign,
+    Tanh,
+)
+
+__all__ = ["METHODS", "to_onnx"]
+
+#: what :func:`to_onnx` exports of each estimator, its default first
+METHODS = {
+    MLPRegressorGD: ("predict",),
+    BaseAutoEncoder: ("transform", "inverse_transform", "reconstruct", "score_samples"),
+    ReconstructionOutlierDetector: ("predict",),
+}
+
+
+# -- the network as ONNX operators ----------------------------------------------
+
+
+def _constant(value, dtype):
+    return np.asarray(value, dtype=dtype)
+
+
+def _activation(activation, z, dtype, opv):
+    """``activation(z)`` as ONNX operators, in ``dtype``.
+
+    Every formula is the one of :mod:`skae.activations`. Softsign, ELU and
+    softplus are written with elementary operators: onnxruntime has no
+    float64 kernels for their own operators, and a parameter written as an
+    ONNX attribute (LeakyRelu's, Elu's ``alpha``) is a float32.
+    """
+    c = lambda value: _constant(value, dtype)  # noqa: E731
+    if isinstance(activation, Identity):
+        return z
+    if isinstance(activation, Sigmoid):
+        return OnnxSigmoid(z, op_version=opv)
+    if isinstance(activation, Tanh):
+        return OnnxTanh(z, op_version=opv)
+    if isinstance(activation, Softsign):  # z / (1 + |z|)
+        return OnnxDiv(
+            z, OnnxAdd(c(1), OnnxAbs(z, op_version=opv), op_version=opv), op_version=opv
+        )
+    if isinstance(activation, HardTanh):
+        return OnnxClip(z, c(-1), c(1), op_version=opv)
+    if isinstance(activation, PReLU):  # max(z, 0) + alpha min(z, 0)
+        negative = OnnxMul(
+            c(activation.alpha), OnnxMin(z, c(0), op_version=opv), op_version=opv
+        )
+        return OnnxAdd(OnnxMax(z, c(0), op_version=opv), negative, op_version=opv)
+    if isinstance(activation, ReLU):
+        return OnnxRelu(z, op_version=opv)
+    if isinstance(activation, ELU):  # z > 0 ? z : alpha (exp(min(z, 0)) - 1)
+        decay = OnnxSub(
+            OnnxExp(OnnxMin(z, c(0), op_version=opv), op_version=opv),
+            c(1),
+            op_version=opv,
+        )
+        negative = OnnxMul(c(activation.alpha), decay, op_version=opv)
+        return OnnxWhere(
+            OnnxGreater(z, c(0), op_version=opv), z, negative, op_version=opv
+        )
+    if isinstance(activation, Softplus):
+        return _softplus(z, dtype, opv)
+    raise TypeError(
+        f"skae.onnx has no ONNX form of the activation {activation!r}; the "
+        "activations of skae.activations are all supported."
+    )
+
+
+def _softplus(z, dtype, opv):
+    """``log(1 + exp(z))`` as ``max(z, 0) + log(1 + exp(-|z|))``: no overflow."""
+    tail = OnnxExp(OnnxNeg(OnnxAbs(z, op_version=opv), op_version=opv), op_version=opv)
+    return OnnxAdd(
+        OnnxMax(z, _constant(0, dtype), op_version=opv),
+        OnnxLog(OnnxAdd(_constant(1, dtype), tail, op_version=opv), op_version=opv),
+        op_version=opv,
+    )
+
+
+def _layers(estimator, node, dtype, opv, start=0, stop=None, logits=False):
+    """Layers ``start`` to ``stop - 1`` of the fitted network on ``node``;
+    with ``logits``, also the last layer's pre-activation."""
+    network = estimator._network
+    stop = network.n_layers if stop is None else stop
+    layers = network.unflatten(estimator._theta)
+    z = node
+    for layer in range(start, stop):
+        W, b = layers[layer]  # a tied decoder's W: the encoder's, transposed
+        W = np.ascontiguousarray(W, dtype=dtype)
+        z = OnnxAdd(
+            OnnxMatMul(node, W, op_version=opv), b.astype(dtype), op_version=opv
+        )
+        node = _activation(network.activation(layer), z, dtype, opv)
+    return (node, z) if logits else node
+
+
+def _score_samples(estimator, node, dtype, opv):
+    """Minus each sample's reconstruction loss, shape ``(n_samples,)``."""
+    y, z = _layers(estimator, node, dtype, opv, logits=True)
+    axes = np.array([1], dtype=np.int64)
+    if estimator._fitted_loss == "cross_entropy":  # softplus(z) - x z, per row
+        losses = OnnxSub(
+            _softplus(z, dtype, opv), OnnxMul(node, z, op_version=opv), op_version=opv
+        )
+    else:
+        residual = OnnxSub(y, node, op_version=opv)
+        losses = OnnxMul(residual, residual, op_version=opv)
+    total = OnnxReduceSum(losses, axes, keepdims=0, op_version=opv)
+    return OnnxNeg(total, op_version=opv)
+
+
+def _method_graph(estimator, method, node, dtype, opv):
+    """The graph of one method of a fitted skae estimator."""
+    if isinstance(estimator, MLPRegressorGD):
+        return _layers(estimator, node, dtype, opv)
+    code = estimator._code_layer
+    if method == "transform":
+        return _layers(estimator, node, dtype, opv, stop=code)
+    if method == "inverse_transform":
+        return _layers(estimator, node, dtype, opv, start=code)
+    if method == "reconstruct":
+        return _layers(estimator, node, dtype, opv)
+    return _score_samples(estimator, node, dtype, opv)
+
+
+def _reconstruction_score(inner, node, dtype, opv):
+    """The detector's ``score_samples`` under its fitted ``estimator_``."""
+    steps = inner.steps if isinstance(inner, Pipeline) else [(None, inner)]
+    last = steps[-1][1]
+    for _, step in steps[:-1]:  # scikit-learn steps: skl2onnx's own converters
+        if step is None or step == "passthrough":
+            continue
+        node = OnnxSubEstimator(step, node, op_version=opv)
+    if isinstance(last, BaseAutoEncoder):
+        return _score_samples(last, node, dtype, opv)
+    if isinstance(last, PCA) and len(steps) == 1:
+        # inverse_transform(transform(x)) = (x - mean) C^T C + mean, whitened
+        # or not; minus the squared error
+        C = last.components_.astype(dtype)
+        centred = OnnxSub(node, last.mean_.astype(dtype), op_version=opv)
+        back = OnnxMatMul(
+            OnnxMatMul(centred, C.T.copy(), op_version=opv), C, op_version=opv
+        )
+        residual = OnnxSub(centred, back, op_version=opv)
+        squares = OnnxMul(residual, residual, op_version=opv)
+        axes = np.array([1], dtype=np.int64)
+        return OnnxNeg(
+            OnnxReduceSum(squares, axes, keepdims=0, op_version=opv), op_version=opv
+        )
+    raise NotImplementedError(
+        f"skae.onnx exports a ReconstructionOutlierDetector around a skae "
+        f"autoencoder, a Pipeline of scikit-learn steps ending in one, or a "
+        f"PCA; not around {inner!r}."
+    )
+
+
+# -- skl2onnx's converters and shape calculators ----------------------------------
+
+
+def _tensor_type(operator):
+    return operator.inputs[0].type.__class__
+
+
+def _network_shape(operator):
+    estimator = operator.raw_operator
+    check_is_fitted(estimator)
+    n_rows = operator.inputs[0].get_first_dimension()
+    if isinstance(estimator, MLPRegressorGD):
+        width = estimator.n_outputs_
+    else:
+        width = estimator._n_features_out
+    operator.outputs[0].type = _tensor_type(operator)([n_rows, width])
+
+
+def _network_converter(scope, operator, container):
+    estimator = operator.raw_operator
+    opv = container.target_opset
+    dtype = guess_numpy_type(operator.inputs[0].type)
+    method = "predict" if isinstance(estimator, MLPRegressorGD) else "transform"
+    node = _method_graph(estimator, method, operator.inputs[0], dtype, opv)
+    output = OnnxIdentity(node, op_version=opv, output_names=operator.outputs[:1])
+    output.add_to(scope, container)
+
+
+def _detector_shape(operator):
+    check_is_fitted(operator.raw_operator)
+    n_rows = operator.inputs[0].get_first_dimension()
+    operator.outputs[0].type = Int64TensorType([n_rows])
+    operator.outputs[1].type = _tensor_type(operator)([n_rows, 1])
+
+
+def _detector_converter(scope, operator, container):
+    detector = operator.raw_operator
+    opv = container.target_opset
+    dtype = guess_numpy_type(operator.inputs[0].type)
+    score = _reconstruction_score(detector.estimator_, operator.inputs[0], dtype, opv)
+    decision = OnnxSub(score, _constant([detector.offset_], dtype), op_version=opv)
+    # predict: -1 where decision_function < 0, +1 elsewhere
+    label = OnnxWhere(
+        OnnxLess(decision, _constant([0], dtype), op_version=opv),
+        np.array([-1], dtype=np.int64),
+        np.array([1], dtype=np.int64),
+        op_version=opv,
+    )
+    OnnxIdentity(label, op_version=opv, output_names=operator.outputs[:1]).add_to(
+        scope, container
+    )
+    column = OnnxReshape(decision, np.array([-1, 1], dtype=np.int64), op_version=opv)
+    OnnxIdentity(column, op_version=opv, output_names=operator.outputs[1:2]).add_to(
+        scope, container
+    )
+
+
+for _cls in (MLPRegressorGD, AutoEncoder, SparseAutoEncoder):
+    update_registered_converter(
+        _cls, f"Skae{_cls.__name__}", _network_shape, _network_converter
+    )
+update_registered_converter(
+    ReconstructionOutlierDetector,
+    "SkaeReconstructionOutlierDetector",
+    _detector_shape,
+    _detector_converter,
+)
+
+
+# -- exporting one method ---------------------------------------------------------
+
+
+def _methods(estimator):
+    for cls, methods in METHODS.items():
+        if isinstance(estimator, cls):
+            return methods
+    raise TypeError(
+        f"skae.onnx.to_onnx exports skae's estimators; got {estimator!r}. Use "
+        "skl2onnx.to_onnx for other models and pipelines (after import "
+        "skae.onnx, pipelines may contain skae's estimators)."
+    )
+
+
+def to_onnx(estimator, X, method=None, target_opset=None):
+    """Export one method of a fitted skae estimator as an ONNX model.
+
+    Parameters
+    ----------
+    estimator : MLPRegressorGD, AutoEncoder, SparseAutoEncoder or \
+ReconstructionOutlierDetector
+        A fitted estimator.
+    X : ndarray of shape (n_samples, n_features)
+        Example input: its dtype (float32 or float64) is the model's, its
+        number of columns the input's width. For ``"inverse_transform"``,
+        codes of ``n_components`` columns.
+    method : str, default=None
+        What the model computes: for the autoencoders ``"transform"`` (the
+        default), ``"inverse_transform"``, ``"reconstruct"``
+        (``inverse_transform(transform(X))``) or ``"score_samples"``; for
+        the regressor and the detector their default (``"predict"``; the
+        detector's model outputs ``label`` and ``scores``).
+    target_opset : int, default=None
+        ONNX opset; skl2onnx's default when None.
+
+    Returns
+    -------
+    model : onnx.ModelProto
+        Input ``"X"``; output ``"variable"`` (``"label"`` and ``"scores"``
+        for the detector).
+    """
+    methods = _methods(estimator)
+    check_is_fitted(estimator)
+    method = methods[0] if method is None else method
+    if method not in methods:
+        raise ValueError(
+            f"{type(estimator).__name__} has no ONNX export for method={method!r}; "
+            f"choose one of {', '.join(map(repr, methods))}."
+        )
+    X = np.asarray(X)
+    if X.dtype not in (np.float32, np.float64):
+        raise ValueError(
+            f"X is the example input whose dtype the model takes: float32 or "
+            f"float64, got {X.dtype}."
+        )
+    if method == methods[0]:
+        return skl2onnx.to_onnx(estimator, X[:1], target_opset=target_opset)
+    dtype = X.dtype.type
+    tensor = FloatTensorType if dtype is np.float32 else DoubleTensorType
+    opv = target_opset or _default_opset()
+    node = _method_graph(estimator, method, "X", dtype, opv)
+    output = OnnxIdentity(node, op_version=opv, output_names=["variable"])
+    return output.to_onnx({"X": tensor([None, X.shape[1]])}, target_opset=opv)
+
+
+def _default_opset():
+    from skl2onnx import get_latest_tested_opset_version
+
+    return get_latest_tested_opset_version()

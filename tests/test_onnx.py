@@ -1,0 +1,235 @@
+"""skae.onnx: the exported models, run in onnxruntime, compute what skae does."""
+
+# License: BSD-3-Clause
+
+import subprocess
+import sys
+
+import numpy as np
+
+# skl2onnx and onnxruntime are in the test extra: no skip hides their absence
+import onnxruntime as rt
+import pytest
+import skl2onnx
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.datasets import load_digits
+from sklearn.decomposition import PCA
+from sklearn.exceptions import NotFittedError
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import MinMaxScaler, StandardScaler
+
+import skae.onnx
+from skae import (
+    AutoEncoder,
+    MLPRegressorGD,
+    ReconstructionOutlierDetector,
+    SparseAutoEncoder,
+)
+from skae.activations import ELU, PReLU
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+ACTIVATIONS = [
+    "identity",
+    "sigmoid",
+    "tanh",
+    "softsign",
+    "hardtanh",
+    "relu",
+    PReLU(alpha=0.2),
+    ELU(alpha=0.7),
+    "softplus",
+]
+# the issue's tolerance in float32; float64 runs agree to rounding
+TOLERANCE = {
+    np.float32: dict(rtol=1e-4, atol=1e-5),
+    np.float64: dict(rtol=1e-10, atol=1e-12),
+}
+
+
+def run(model, X):
+    """Every output of the ONNX ``model`` on ``X``, from onnxruntime."""
+    session = rt.InferenceSession(
+        model.SerializeToString(), providers=["CPUExecutionProvider"]
+    )
+    return session.run(None, {session.get_inputs()[0].name: X})
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    return X / 16.0, y
+
+
+def _expected(estimator, method, X):
+    if method == "reconstruct":
+        return estimator.inverse_transform(estimator.transform(X))
+    return getattr(estimator, method)(X)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("tied", [False, True])
+@pytest.mark.parametrize("activation", ACTIVATIONS, ids=str)
+def test_every_activation_and_method_of_a_deep_autoencoder(
+    activation, tied, dtype, digits
+):
+    X = digits[0][:300].astype(dtype)
+    est = AutoEncoder(
+        n_components=5,
+        hidden_layer_sizes=(12, 8),
+        activation=activation,
+        tied_weights=tied,
+        max_iter=15,
+        random_state=0,
+    ).fit(X)
+    for method in ("transform", "inverse_transform", "reconstruct", "score_samples"):
+        inputs = est.transform(X) if method == "inverse_transform" else X
+        (got,) = run(skae.onnx.to_onnx(est, inputs, method=method), inputs)
+        expected = _expected(est, method, inputs)
+        assert got.dtype == dtype
+        assert_allclose(got.reshape(expected.shape), expected, **TOLERANCE[dtype])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_cross_entropy_and_sparse_autoencoders_score_as_skae(dtype, digits):
+    X = digits[0][:300].astype(dtype)
+    for est in (
+        AutoEncoder(n_components=6, out_activation="sigmoid"),
+        SparseAutoEncoder(n_components=6, sparsity_weight=2.0),
+    ):
+        est.set_params(max_iter=20, random_state=0).fit(X)
+        (scores,) = run(skae.onnx.to_onnx(est, X, method="score_samples"), X)
+        assert_allclose(scores, est.score_samples(X), **TOLERANCE[dtype])
+        (codes,) = run(skl2onnx.to_onnx(est, X[:1]), X)  # skl2onnx's own entry
+        assert_allclose(codes, est.transform(X), **TOLERANCE[dtype])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("activation", ACTIVATIONS, ids=str)
+def test_a_two_output_regressor(activation, dtype, digits):
+    X, y = digits
+    X = X[:300].astype(dtype)
+    Y = np.c_[y[:300], np.sin(y[:300])].astype(dtype)
+    reg = MLPRegressorGD(
+        hidden_layer_sizes=(10, 6), activation=activation, max_iter=20, random_state=0
+    ).fit(X, Y)
+    (got,) = run(skae.onnx.to_onnx(reg, X), X)
+    assert got.shape == (300, 2)
+    assert_allclose(got, reg.predict(X), **TOLERANCE[dtype])
+
+
+def test_a_one_output_regressor_gives_a_column(digits):
+    X, y = digits
+    X = X.astype(np.float32)
+    reg = MLPRegressorGD(max_iter=10, random_state=0).fit(X, y)
+    (got,) = run(skl2onnx.to_onnx(reg, X[:1]), X)
+    assert got.shape == (len(X), 1)  # as skl2onnx exports MLPRegressor
+    assert_allclose(got[:, 0], reg.predict(X), rtol=1e-4, atol=1e-5)
+
+
+def test_the_issues_pipeline_scaler_sparse_autoencoder_logistic_regression(digits):
+    X, y = digits
+    X = (16 * X).astype(np.float32)
+    pipe = make_pipeline(
+        MinMaxScaler(),
+        SparseAutoEncoder(n_components=16, max_iter=30, random_state=0),
+        LogisticRegression(max_iter=500),
+    ).fit(X, y)
+    label, probabilities = run(skl2onnx.to_onnx(pipe, X[:1]), X)
+    assert_array_equal(label, pipe.predict(X))
+    expected = pipe.predict_proba(X)
+    got = np.array([[row[k] for k in range(10)] for row in probabilities])
+    assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
+
+
+def test_steps_after_an_autoencoder_and_a_regressor_in_a_pipeline(digits):
+    X, y = digits
+    X = X.astype(np.float32)
+    pipe = make_pipeline(
+        StandardScaler(),
+        AutoEncoder(n_components=8, max_iter=20, random_state=0),
+        StandardScaler(),
+        MLPRegressorGD(hidden_layer_sizes=(6,), max_iter=20, random_state=0),
+    ).fit(X, y)
+    (got,) = run(skl2onnx.to_onnx(pipe, X[:1]), X)
+    assert_allclose(got[:, 0], pipe.predict(X), rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize(
+    "estimator",
+    [
+        AutoEncoder(n_components=8, max_iter=30, random_state=0),
+        make_pipeline(StandardScaler(), AutoEncoder(n_components=8, random_state=0)),
+        PCA(n_components=8),
+        PCA(n_components=8, whiten=True),
+    ],
+    ids=["autoencoder", "pipeline", "pca", "whitened pca"],
+)
+def test_the_outlier_detector_gives_labels_and_decision_scores(estimator, digits):
+    X = digits[0].astype(np.float32)
+    detector = ReconstructionOutlierDetector(estimator, contamination=0.1).fit(X)
+    label, scores = run(skae.onnx.to_onnx(detector, X), X)
+    decision = detector.decision_function(X)
+    assert_allclose(scores[:, 0], decision, rtol=1e-4, atol=1e-4)
+    clear = np.abs(decision) > 1e-3  # away from the threshold, labels agree
+    assert_array_equal(label[clear], detector.predict(X)[clear])
+    assert set(np.unique(label)) == {-1, 1}
+
+
+# -- bad use ------------------------------------------------------------------------
+
+
+def test_an_unfitted_estimator_is_refused(digits):
+    X = digits[0][:5].astype(np.float32)
+    for est in (AutoEncoder(), MLPRegressorGD()):
+        with pytest.raises(NotFittedError):
+            skae.onnx.to_onnx(est, X)
+        with pytest.raises(NotFittedError):
+            skl2onnx.to_onnx(est, X)
+
+
+def test_a_method_the_estimator_does_not_have_is_refused(digits):
+    X, y = digits
+    X = X[:50].astype(np.float32)
+    reg = MLPRegressorGD(max_iter=5, random_state=0).fit(X, y[:50])
+    with pytest.raises(ValueError, match="no ONNX export for method='transform'"):
+        skae.onnx.to_onnx(reg, X, method="transform")
+    ae = AutoEncoder(max_iter=5, random_state=0).fit(X)
+    with pytest.raises(ValueError, match="method='predict'.*'transform'"):
+        skae.onnx.to_onnx(ae, X, method="predict")
+    with pytest.raises(TypeError, match="skl2onnx.to_onnx for other models"):
+        skae.onnx.to_onnx(PCA(2).fit(X), X)
+    with pytest.raises(ValueError, match="float32 or float64"):
+        skae.onnx.to_onnx(ae, X.astype(np.float16))
+
+
+def test_a_detector_around_a_model_without_an_onnx_reconstruction(digits):
+    from sklearn.decomposition import TruncatedSVD
+
+    X = digits[0][:100].astype(np.float32)
+    detector = ReconstructionOutlierDetector(TruncatedSVD(4)).fit(X)
+    with pytest.raises(NotImplementedError, match="TruncatedSVD"):
+        skae.onnx.to_onnx(detector, X)
+
+
+def test_import_skae_never_imports_the_onnx_packages():
+    code = (
+        "import sys, skae\n"
+        "assert not {'skl2onnx', 'onnxruntime', 'onnx'} & set(sys.modules), 'imported'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_import_skae_onnx_without_skl2onnx_names_the_extra():
+    code = (
+        "import sys\n"
+        "sys.modules['skl2onnx'] = None\n"  # as if it were not installed
+        "try:\n"
+        "    import skae.onnx\n"
+        "except ImportError as error:\n"
+        "    assert 'skae[onnx]' in str(error), error\n"
+        "else:\n"
+        "    raise AssertionError('no ImportError')\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
