@@ -56,8 +56,8 @@ def _timed_batches(seconds, epoch):
     """Time the gathering of each batch inside the batch generator."""
 
     @functools.wraps(epoch)
-    def wrapper(self, order=None):
-        batches = epoch(self, order)
+    def wrapper(self, order=None, noise=None):
+        batches = epoch(self, order, noise)
         while True:
             start = time.perf_counter()
             try:
