@@ -27,8 +27,23 @@ numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 exclude_patterns = ["_build", "auto_examples/*.ipynb", "auto_examples/*.py.md5"]
 templates_path = ["_templates"]
-html_theme = "alabaster"
+# the theme of scikit-learn and most scikit-learn-contrib projects
+html_theme = "pydata_sphinx_theme"
 html_title = f"skae {release}"
+html_static_path = ["_static"]
+html_theme_options = {
+    "navbar_end": ["version-switcher", "theme-switcher", "navbar-icon-links"],
+    "navbar_persistent": ["search-button"],
+    "switcher": {
+        # the slot for released versions: one entry per version once published
+        "json_url": "_static/switcher.json",
+        "version_match": release,
+    },
+    "check_switcher": False,  # built offline: nothing to fetch at build time
+    "icon_links": [],
+    "show_toc_level": 2,
+    "navigation_with_keys": False,
+}
 
 sphinx_gallery_conf = {
     "examples_dirs": "../examples",
