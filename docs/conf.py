@@ -18,9 +18,23 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
     "sphinx.ext.mathjax",
+    "sphinx.ext.intersphinx",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
 ]
+
+# links to the projects skae builds on; the inventories are kept in the repo
+# (docs/_inventories/make_inventories.py) since the build runs offline
+intersphinx_mapping = {
+    name: (url, f"_inventories/{name}.inv")
+    for name, url in {
+        "sklearn": "https://scikit-learn.org/stable/",
+        "numpy": "https://numpy.org/doc/stable/",
+        "python": "https://docs.python.org/3/",
+        "joblib": "https://joblib.readthedocs.io/en/stable/",
+    }.items()
+}
+nitpicky = True  # every reference resolves (CI builds with -n -W)
 
 autosummary_generate = True
 numpydoc_show_class_members = False
@@ -55,12 +69,29 @@ sphinx_gallery_conf = {
 }
 
 
+# the inherited public methods users call, listed on the API pages
+_INHERITED = {
+    "fit_transform",
+    "fit_predict",
+    "get_feature_names_out",
+    "get_metadata_routing",
+    "get_params",
+    "set_callbacks",
+    "set_fit_request",
+    "set_output",
+    "set_params",
+    "set_partial_fit_request",
+    "set_score_request",
+}
+
+
 def _skip_scikit_learn_members(app, what, name, obj, skip, options):
-    """Document the methods skae writes, not those scikit-learn's mixins add
-    (their docstrings point into scikit-learn's own documentation)."""
-    if what == "class" and not (getattr(obj, "__module__", None) or "").startswith(
-        "skae"
-    ):
+    """Document the methods skae writes and the inherited public methods
+    users call; not scikit-learn's other mixin members."""
+    if what != "class" or name in _INHERITED:
+        return None
+    defined = getattr(obj, "fget", obj)  # a property: where its getter is
+    if not (getattr(defined, "__module__", None) or "").startswith("skae"):
         return True
     return None
 

@@ -9,7 +9,7 @@ class DivergenceError(ValueError):
     """Training made the objective J or the parameters non-finite.
 
     Raised by ``fit`` and ``partial_fit``. What the estimator holds afterwards
-    is stated by :attr:`parameters_kept`: either the parameters of a completed
+    is stated by ``parameters_kept``: either the parameters of a completed
     iteration (the best one with early stopping) whose objective J on the
     training data is finite, or, when no such parameters exist, exactly what
     it held before the call (an unfitted estimator stays unfitted).
