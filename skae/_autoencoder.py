@@ -165,7 +165,9 @@ class AutoEncoder(BaseAutoEncoder):
     >>> from sklearn.preprocessing import MinMaxScaler
     >>> from skae import AutoEncoder
     >>> X = MinMaxScaler().fit_transform(load_digits().data)
-    >>> ae = AutoEncoder(n_components=16, random_state=0, max_iter=50).fit(X)
+    >>> ae = AutoEncoder(n_components=16, max_iter=500, random_state=0).fit(X)
+    >>> bool(ae.n_iter_ < ae.max_iter)  # stopped by tol, without a warning
+    True
     >>> ae.transform(X).shape
     (1797, 16)
     >>> ae.inverse_transform(ae.transform(X)).shape
