@@ -346,7 +346,7 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         self._check_setup(T)
         self._check_training_input(X)
         if validation is not None:
-            check_validation_set(self, *validation, T)
+            check_validation_set(self, *validation, T, X)
         fresh = not (hasattr(self, "_theta") and (incremental or self.warm_start))
         if fresh:
             self._initialize(X.shape[1], T.shape[1], X.dtype, X.shape[0])

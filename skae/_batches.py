@@ -3,11 +3,13 @@
 # License: BSD-3-Clause
 
 import math
+import warnings
 
 import numpy as np
 from scipy import sparse
 from sklearn.model_selection import train_test_split
 from sklearn.utils import gen_batches
+from sklearn.utils.sparsefuncs import mean_variance_axis
 
 
 class Batches:
@@ -120,8 +122,9 @@ def split_validation(estimator, X, T, sample_weight):
     return train[0], train[1], w_train, (held_out[0], held_out[1], w_val)
 
 
-def check_validation_set(estimator, X_val, T_val, sample_weight_val, T):
-    """The user's validation set: enough rows, and the targets' outputs."""
+def check_validation_set(estimator, X_val, T_val, sample_weight_val, T, X=None):
+    """The user's validation set: enough rows, the targets' outputs, and,
+    with the training inputs ``X``, a warning when it looks unlike them."""
     if X_val.shape[0] < 2:
         raise ValueError(
             f"X_val has {X_val.shape[0]} sample; a validation set needs at least 2."
@@ -138,6 +141,53 @@ def check_validation_set(estimator, X_val, T_val, sample_weight_val, T):
             "the validation targets must have the training targets' outputs."
         )
     estimator._check_setup(T_val)
+    if X is not None:
+        _warn_if_unlike(estimator, X, X_val)
+
+
+# how far (in training standard deviations) the validation features' means,
+# and by what factor their spreads, may typically differ from the training
+# data's before the validation set is said not to look like it
+_MEAN_SHIFT, _SPREAD_RATIO = 3.0, 10.0
+
+
+def _moments(A):
+    """Per-feature mean and standard deviation, in float64 (sparse kept)."""
+    if sparse.issparse(A):
+        mean, variance = mean_variance_axis(sparse.csr_matrix(A, dtype=np.float64), 0)
+    else:
+        mean = A.mean(axis=0, dtype=np.float64)
+        variance = A.var(axis=0, dtype=np.float64)
+    return mean, np.sqrt(variance)
+
+
+def _warn_if_unlike(estimator, X, X_val):
+    """Warn when ``X_val`` is on another scale than ``X``: typically a
+    validation set passed to the last step of a Pipeline, which reaches it
+    without the earlier steps' transformations."""
+    with np.errstate(all="ignore"):  # data near the dtype's limits: no verdict
+        mean, spread = _moments(X)
+        mean_val, spread_val = _moments(X_val)
+        varying = (spread > 0) & np.isfinite(spread)
+        if not varying.any():
+            return
+        shift = np.median(np.abs(mean_val - mean)[varying] / spread[varying])
+        both = varying & (spread_val > 0)
+        ratio = np.median(spread_val[both] / spread[both]) if both.any() else 1.0
+    if not (np.isfinite(shift) and np.isfinite(ratio)):
+        return
+    if shift <= _MEAN_SHIFT and 1 / _SPREAD_RATIO <= ratio <= _SPREAD_RATIO:
+        return
+    warnings.warn(
+        f"{estimator._display_name()}: X_val does not look like the training "
+        f"data: its features' means lie a median {shift:.3g} training standard "
+        f"deviations away, and their spread is {ratio:.3g} times the training "
+        "data's. A validation set passed to the last step of a Pipeline skips "
+        "the earlier steps' transformations: route it through them with "
+        "Pipeline(..., transform_input=['X_val']) and metadata routing (see "
+        "the user guide, 'A validation set of your own').",
+        UserWarning,
+    )
 
 
 def rows_sliceable(X, T):

@@ -15,6 +15,7 @@ import polars as pl
 import pytest
 import skops.io
 from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
 
 from skae import AutoEncoder, MLPRegressorGD, SparseAutoEncoder
@@ -181,3 +182,64 @@ def test_the_user_guide_skops_recipe_trusts_skae_types_only(
     )
     with pytest.raises(ValueError, match="posix.system"):
         exec(recipe, {"sae": fitted})
+
+
+# -- a validation set through a Pipeline ---------------------------------------------
+
+
+def _scaled_regression():
+    from sklearn.datasets import make_regression
+    from sklearn.model_selection import train_test_split
+
+    X, y = make_regression(400, 6, noise=5, random_state=0)
+    X = 100 * X + 50  # on a scale only the pipeline's scaler undoes
+    return train_test_split(X, y, random_state=0)
+
+
+def test_x_val_routed_through_the_pipeline_reaches_the_estimator_scaled():
+    """With transform_input=["X_val"], the final step scores the validation set
+    after the earlier steps' transformations, as it does its training data."""
+    import warnings
+
+    import sklearn
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, X_val, y, y_val = _scaled_regression()
+    with sklearn.config_context(enable_metadata_routing=True):
+        reg = MLPRegressorGD(max_iter=20, random_state=0)
+        reg.set_fit_request(X_val=True, y_val=True)
+        pipe = Pipeline(
+            [("scale", StandardScaler()), ("reg", reg)], transform_input=["X_val"]
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", UserWarning)  # no "does not look like"
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            pipe.fit(X, y, X_val=X_val, y_val=y_val)
+    scaled = pipe[0].transform(X_val)
+    assert pipe[-1].validation_scores_[-1] == pytest.approx(
+        pipe[-1].score(scaled, y_val), rel=1e-12
+    )
+
+
+def test_x_val_that_skipped_the_pipelines_steps_is_warned_about():
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, X_val, y, y_val = _scaled_regression()
+    pipe = Pipeline([("scale", StandardScaler()), ("reg", MLPRegressorGD(max_iter=20))])
+    with pytest.warns(UserWarning, match="X_val does not look like the training"):
+        with pytest.warns(ConvergenceWarning):  # 20 epochs: short on purpose
+            pipe.fit(X, y, reg__X_val=X_val, reg__y_val=y_val)
+
+
+def test_a_validation_set_like_the_training_data_is_not_warned_about():
+    import warnings
+
+    rng = np.random.default_rng(0)
+    X, X_val = rng.normal(size=(200, 5)), rng.normal(size=(50, 5))
+    for data in ((X, X_val), (X[:, :1] * 0 + 1, X_val[:, :1] * 0 + 1)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", UserWarning)
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            AutoEncoder(n_components=1, max_iter=3).fit(data[0], X_val=data[1])

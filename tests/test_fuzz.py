@@ -68,6 +68,8 @@ DOCUMENTED_ERRORS = [
 DOCUMENTED_WARNINGS = [
     (ConvergenceWarning, ""),  # a short max_iter running out
     (UserWarning, "Got batch_size="),  # batch_size > n_samples: one whole batch
+    # hostile validation sets on another scale than the training data
+    (UserWarning, r"\w+: X_val does not look like the training data"),
 ]
 
 
