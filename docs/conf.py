@@ -66,6 +66,9 @@ sphinx_gallery_conf = {
     "download_all_examples": False,
     "remove_config_comments": True,
     "within_subsection_order": "FileNameSortKey",
+    # show printed output only, not the repr of a block's last expression
+    # (the Text or Axes that a set_title or a suptitle returns)
+    "capture_repr": (),
 }
 
 

@@ -31,6 +31,23 @@ def test_example_runs_and_draws(path, monkeypatch):
         plt.close("all")
 
 
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda path: path.name)
+def test_rendered_code_hides_the_fast_switch(path):
+    """The page shows the full-size settings only: the fast mode's switch (and
+    the ``os`` it needs) sits in blocks that sphinx-gallery leaves out."""
+    from sphinx_gallery import py_source_parser as parser  # in the test extra
+
+    _, blocks = parser.split_code_and_text_blocks(str(path))
+    shown = "".join(
+        parser.remove_ignore_blocks(block.content)
+        for block in blocks
+        if block.type == "code"
+    )
+    assert "SKAE_EXAMPLES_FAST" in path.read_text()
+    for hidden in ("SKAE_EXAMPLES_FAST", "FAST", "import os", "os.environ"):
+        assert hidden not in shown
+
+
 def _neighbour_correlation(weights, side=8):
     """Mean correlation of horizontally and vertically adjacent pixels, over the
     filters (the columns of ``weights``, each reshaped to ``side x side``)."""
