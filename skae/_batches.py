@@ -7,6 +7,7 @@ import warnings
 
 import numpy as np
 from scipy import sparse
+from sklearn import get_config
 from sklearn.model_selection import train_test_split
 from sklearn.utils import gen_batches
 from sklearn.utils.sparsefuncs import mean_variance_axis
@@ -152,13 +153,28 @@ _MEAN_SHIFT, _SPREAD_RATIO = 3.0, 10.0
 
 
 def _moments(A):
-    """Per-feature mean and standard deviation, in float64 (sparse kept)."""
+    """Per-feature mean and standard deviation, in float64 (sparse kept), by
+    chunks of rows for dense data: no temporary the size of ``A``. Chunks are
+    merged as Chan et al. (1979) do, which keeps the variance exact when the
+    mean is large against the spread."""
     if sparse.issparse(A):
         mean, variance = mean_variance_axis(sparse.csr_matrix(A, dtype=np.float64), 0)
-    else:
-        mean = A.mean(axis=0, dtype=np.float64)
-        variance = A.var(axis=0, dtype=np.float64)
-    return mean, np.sqrt(variance)
+        return mean, np.sqrt(variance)
+    n_features = A.shape[1]
+    rows = max(1, int(get_config()["working_memory"] * 2**20) // (16 * n_features))
+    count, mean, m2 = 0, np.zeros(n_features), np.zeros(n_features)
+    for chunk in gen_batches(A.shape[0], rows):
+        block = np.array(A[chunk], dtype=np.float64)  # a copy: A is the data
+        n_block = block.shape[0]
+        block_mean = block.mean(axis=0)
+        block -= block_mean
+        block_m2 = np.einsum("ij,ij->j", block, block)
+        delta = block_mean - mean
+        total = count + n_block
+        mean += delta * (n_block / total)
+        m2 += block_m2 + delta**2 * (count * n_block / total)
+        count = total
+    return mean, np.sqrt(m2 / count)
 
 
 def _warn_if_unlike(estimator, X, X_val):

@@ -243,3 +243,24 @@ def test_a_validation_set_like_the_training_data_is_not_warned_about():
             warnings.simplefilter("error", UserWarning)
             warnings.simplefilter("ignore", ConvergenceWarning)
             AutoEncoder(n_components=1, max_iter=3).fit(data[0], X_val=data[1])
+
+
+def test_the_validation_check_changes_nothing_and_works_by_chunks():
+    import tracemalloc
+
+    from sklearn import config_context
+
+    from skae._batches import _moments
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(20000, 500)) + 1e8  # float64: chunks would be views
+    before = X.copy()
+    with config_context(working_memory=4):
+        tracemalloc.start()
+        mean, spread = _moments(X)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    np.testing.assert_array_equal(X, before)
+    assert peak < X.nbytes / 8  # a float64 copy of all the rows would be 80 MB
+    np.testing.assert_allclose(mean, X.mean(axis=0), rtol=1e-13)
+    np.testing.assert_allclose(spread, X.std(axis=0), rtol=1e-6)
