@@ -7,6 +7,7 @@ import warnings
 
 import numpy as np
 import pytest
+from callback_base import DoNothingCallback
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.utils._param_validation import InvalidParameterError
@@ -258,23 +259,7 @@ def test_failed_refit_leaves_a_fitted_model_as_it_was(estimator, digits01):
 # -- Ctrl-C: training stops, the model keeps usable parameters, a warning -----
 
 
-class _Callback:
-    """A scikit-learn fit callback that does nothing but what a subclass adds."""
-
-    def setup(self, estimator, context):
-        pass
-
-    def teardown(self, estimator, context):
-        pass
-
-    def on_fit_task_begin(self, estimator, context, **kwargs):
-        pass
-
-    def on_fit_task_end(self, estimator, context, **kwargs):
-        pass
-
-
-class _CtrlC(_Callback):
+class _CtrlC(DoNothingCallback):
     """A callback that presses Ctrl-C once ``iteration`` epochs (or L-BFGS
     iterations) have ended: injected through the training loop's per-iteration
     task, as a user's interrupt would arrive."""
@@ -469,7 +454,7 @@ def test_a_fit_inside_a_fit_hears_ctrl_c(rng):
     X, y = _regression(rng)
     inner = MLPRegressorGD(hidden_layer_sizes=(5,), max_iter=500, tol=0.0)
 
-    class FitsAnother(_Callback):
+    class FitsAnother(DoNothingCallback):
         def on_fit_task_end(self, estimator, context, **kwargs):
             if context.task_name == "iteration" and not hasattr(inner, "n_iter_"):
                 inner.set_callbacks(_SignalAt(3))
@@ -485,7 +470,7 @@ def test_a_fit_inside_a_fit_hears_ctrl_c(rng):
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
-class _SignalAt(_Callback):
+class _SignalAt(DoNothingCallback):
     """A callback that sends the process a real SIGINT at an iteration."""
 
     def __init__(self, iteration):
@@ -732,7 +717,7 @@ def test_a_checkpoint_pickled_mid_fit_holds_the_model_only(rng):
 
     X, y = _regression(rng, n=4000, n_features=20)  # 640 kB of data
 
-    class Checkpoint(_Callback):
+    class Checkpoint(DoNothingCallback):
         def __init__(self):
             self.lock = threading.Lock()  # a callback that does not pickle
             self.saved = []
@@ -884,7 +869,7 @@ def test_float32_scores_average_in_float64(rng):
 def test_a_second_ctrl_c_stops_at_once(rng):
     import signal
 
-    class TwiceAtThree(_Callback):
+    class TwiceAtThree(DoNothingCallback):
         ended = 0
 
         def on_fit_task_end(self, estimator, context, **kwargs):

@@ -4,6 +4,7 @@
 
 import numpy as np
 import pytest
+from callback_base import DoNothingCallback
 from joblib import parallel_backend
 from sklearn.base import clone
 from sklearn.datasets import load_digits
@@ -59,23 +60,7 @@ def test_two_jobs_give_the_results_of_one(name, backend, digits01):
             np.testing.assert_array_equal(serial[key], parallel[key], err_msg=key)
 
 
-class _Callback:
-    """A scikit-learn fit callback that does nothing but what a subclass adds."""
-
-    def setup(self, estimator, context):
-        pass
-
-    def teardown(self, estimator, context):
-        pass
-
-    def on_fit_task_begin(self, estimator, context, **kwargs):
-        pass
-
-    def on_fit_task_end(self, estimator, context, **kwargs):
-        pass
-
-
-class _Meeting(_Callback):
+class _Meeting(DoNothingCallback):
     """A callback that holds a fit at its first iteration until the other
     fit arrives, and, for the fit that must finish last, at its second until
     the first fit has returned."""
@@ -262,7 +247,7 @@ def test_fits_leave_numpys_blas_threads_as_they_were(solver):
     # the user's own limit wins, during the fit and after it
     seen = []
 
-    class Watch(_Callback):
+    class Watch(DoNothingCallback):
         def on_fit_task_end(self, estimator, context, **kwargs):
             seen.append(_numpy_threads())
 
@@ -287,7 +272,7 @@ def test_a_failed_or_interrupted_fit_gives_the_threads_back(solver):
         MLPRegressorGD(solver=solver, learning_rate_init=1e3).fit(X, X[:, 0] * 1e200)
     assert _numpy_threads() == before
 
-    class CtrlC(_Callback):
+    class CtrlC(DoNothingCallback):
         pressed = False
 
         def on_fit_task_end(self, estimator, context, **kwargs):

@@ -10,6 +10,7 @@ import warnings
 
 import numpy as np
 import pytest
+from callback_base import DoNothingCallback
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
@@ -390,16 +391,7 @@ def test_pretraining_leaves_other_threads_warnings_alone(X):
 
 
 def test_a_callback_stopping_at_a_pretraining_task_ends_the_fit(X):
-    class StopAtPretraining:
-        def setup(self, estimator, context):
-            pass
-
-        def teardown(self, estimator, context):
-            pass
-
-        def on_fit_task_begin(self, estimator, context, **kwargs):
-            pass
-
+    class StopAtPretraining(DoNothingCallback):
         def on_fit_task_end(self, estimator, context, **kwargs):
             return context.task_name == "pretraining"
 
@@ -476,13 +468,7 @@ def test_verbose_lines_say_which_stage(X, capsys):
 def test_a_failing_stage_ends_its_callback_task(X, monkeypatch):
     events = []
 
-    class Recorder:
-        def setup(self, estimator, context):
-            pass
-
-        def teardown(self, estimator, context):
-            pass
-
+    class Recorder(DoNothingCallback):
         def on_fit_task_begin(self, estimator, context, **kwargs):
             events.append(("begin", context.task_name))
 
