@@ -13,6 +13,7 @@ import sklearn
 import threadpoolctl
 from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import cross_val_score
 from sklearn.utils.estimator_checks import check_estimator
 
 from skae import (
@@ -20,6 +21,7 @@ from skae import (
     MLPRegressorGD,
     ReconstructionOutlierDetector,
     SparseAutoEncoder,
+    reconstruction_scorer,
 )
 
 print(
@@ -38,6 +40,12 @@ with warnings.catch_warnings():
         assert ae.transform(X).shape == (len(X), 8)
         assert ae.inverse_transform(ae.transform(X)).shape == X.shape
         assert np.isfinite(ae.score(X))
+        assert np.isclose(reconstruction_scorer(ae, X), ae.score(X), rtol=1e-12)
+    scores = cross_val_score(AutoEncoder(max_iter=5, random_state=0), X, cv=2)
+    ours = cross_val_score(
+        AutoEncoder(max_iter=5, random_state=0), X, cv=2, scoring=reconstruction_scorer
+    )
+    assert np.allclose(ours, scores, rtol=1e-12)
     detector = ReconstructionOutlierDetector(AutoEncoder(max_iter=20, random_state=0))
     assert set(detector.fit_predict(X)) == {-1, 1}
     for estimator in (

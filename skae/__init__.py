@@ -5,6 +5,7 @@
 from skae._autoencoder import AutoEncoder
 from skae._mlp import MLPRegressorGD
 from skae._outlier import ReconstructionOutlierDetector
+from skae._scoring import reconstruction_scorer
 from skae._sparse_autoencoder import SparseAutoEncoder
 from skae.exceptions import DivergenceError
 
@@ -17,4 +18,5 @@ __all__ = [
     "ReconstructionOutlierDetector",
     "SparseAutoEncoder",
     "__version__",
+    "reconstruction_scorer",
 ]

@@ -12,6 +12,39 @@ except ImportError:  # scikit-learn before 1.9: the estimators work without
         """Stand-in for scikit-learn's mixin where it does not exist yet."""
 
 
+# the prediction methods scikit-learn's scorers call
+_RESPONSE_METHODS = (
+    "predict",
+    "predict_proba",
+    "predict_log_proba",
+    "decision_function",
+)
+
+
+@contextmanager
+def _explained_scorer_errors(estimator):
+    """Re-raise a callback's scorer that needs a method the estimator lacks
+    (``ScoringMonitor(scoring="r2")`` on an autoencoder) with the fix."""
+    try:
+        yield
+    except AttributeError as exc:
+        missing = [
+            name
+            for name in _RESPONSE_METHODS
+            if name in str(exc) and not hasattr(estimator, name)
+        ]
+        if not missing:
+            raise
+        raise AttributeError(
+            f"A callback's scorer calls {missing[0]!r}, which "
+            f"{type(estimator).__name__} does not have: scikit-learn's string "
+            "scorers ('r2', 'neg_mean_squared_error', ...) score predictions. "
+            "Score an autoencoder by its own score, minus the mean "
+            "reconstruction loss, with "
+            "ScoringMonitor(scoring=skae.reconstruction_scorer)."
+        ) from exc
+
+
 class FitTasks:
     """The callback tasks of one fit: the fit itself, and one subtask per epoch
     (stochastic solvers) or L-BFGS iteration.
@@ -65,7 +98,8 @@ class FitTasks:
             with task.propagate_callback_context(stage):
                 yield
         finally:  # ended when the stage fails too: the task tree stays whole
-            stop = task.call_on_fit_task_end(estimator=self.estimator, **self.data)
+            with _explained_scorer_errors(self.estimator):
+                stop = task.call_on_fit_task_end(estimator=self.estimator, **self.data)
         # a callback that asks to stop here ends the fit: no more stages, and
         # no training of the whole network
         self.stop_requested = self.stop_requested or bool(stop)
@@ -93,11 +127,12 @@ class FitTasks:
         returns True sets ``stop_requested``."""
         if self.context is None:
             return
-        stop = self.current.call_on_fit_task_end(
-            estimator=self.estimator,
-            reconstruction_attributes=self._fitted_attributes,
-            **self.data,
-        )
+        with _explained_scorer_errors(self.estimator):
+            stop = self.current.call_on_fit_task_end(
+                estimator=self.estimator,
+                reconstruction_attributes=self._fitted_attributes,
+                **self.data,
+            )
         self.stop_requested = self.stop_requested or bool(stop)
         self.current = self._begin()
 
@@ -107,8 +142,9 @@ class FitTasks:
             return
         if self.current is not None:
             self.current.call_on_fit_task_end(estimator=self.estimator)
-        self.context.call_on_fit_task_end(
-            estimator=self.estimator,
-            reconstruction_attributes=self._fitted_attributes,
-            **self.data,
-        )
+        with _explained_scorer_errors(self.estimator):
+            self.context.call_on_fit_task_end(
+                estimator=self.estimator,
+                reconstruction_attributes=self._fitted_attributes,
+                **self.data,
+            )

@@ -12,7 +12,7 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from skae import AutoEncoder, MLPRegressorGD, SparseAutoEncoder
+from skae import AutoEncoder, MLPRegressorGD, SparseAutoEncoder, reconstruction_scorer
 
 SOLVERS = ["sgd", "adam", "lbfgs"]
 
@@ -156,3 +156,50 @@ def test_progress_bars_follow_the_pretraining_stages(regression_data, capsys):
         estimator.fit(X, y)
     assert len(estimator.pretrain_loss_curves_) == 2
     assert estimator.n_iter_ == 3
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+@pytest.mark.parametrize("cls", [AutoEncoder, SparseAutoEncoder])
+def test_scoring_monitor_with_the_autoencoders_own_score(cls, solver, regression_data):
+    X, _ = regression_data
+    X = (X - X.min(0)) / (X.max(0) - X.min(0))
+    monitor = ScoringMonitor(scoring=reconstruction_scorer)
+    ae = cls(n_components=3, solver=solver, max_iter=8, tol=0.0, random_state=0)
+    ae.set_callbacks(monitor)
+    with pytest.warns(ConvergenceWarning):
+        ae.fit(X)
+    rows = [row for row in monitor.get_logs().data if row["task_name"] == "iteration"]
+    assert len(rows) == ae.n_iter_
+    assert rows[-1]["score"] == pytest.approx(ae.score(X), rel=1e-12)
+    assert rows[-1]["score"] > rows[0]["score"]
+
+
+@pytest.mark.parametrize("scoring", ["r2", "neg_mean_squared_error", ["r2"]])
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+def test_a_scorer_that_needs_predict_names_the_fix(scoring, solver, regression_data):
+    X, _ = regression_data
+    ae = AutoEncoder(n_components=2, solver=solver, max_iter=3, random_state=0)
+    with pytest.warns(ConvergenceWarning):
+        ae.fit(X)
+    before = (ae.coefs_[0].copy(), ae.n_iter_, list(ae.loss_curve_))
+    ae.set_callbacks(ScoringMonitor(scoring=scoring))
+    with pytest.raises(AttributeError, match=r"reconstruction_scorer") as info:
+        ae.set_params(max_iter=4).fit(X[::-1])
+    assert "'predict'" in str(info.value) and "AutoEncoder" in str(info.value)
+    assert isinstance(info.value.__cause__, AttributeError)  # scikit-learn's own
+    # the failed fit left the fitted model as it was
+    np.testing.assert_array_equal(ae.coefs_[0], before[0])
+    assert (ae.n_iter_, ae.loss_curve_) == before[1:]
+
+
+def test_other_attribute_errors_of_callbacks_are_not_rewritten(regression_data):
+    X, _ = regression_data
+
+    class Broken(Recorder):
+        def on_fit_task_end(self, estimator, context, **kwargs):
+            raise AttributeError("my callback's own mistake")
+
+    ae = AutoEncoder(n_components=2, max_iter=3, random_state=0)
+    ae.set_callbacks(Broken())
+    with pytest.raises(AttributeError, match="^my callback's own mistake$"):
+        ae.fit(X)

@@ -39,6 +39,7 @@ INVENTORIES = {
         ),
         ("sklearn.set_config", "py:function", API),
         ("sklearn.metrics.pairwise_distances_chunked", "py:function", API),
+        ("sklearn.model_selection.cross_val_score", "py:function", API),
         ("sklearn.callback", "py:module", "api/sklearn.callback.html#module-$"),
         ("metadata_routing", "std:label", "metadata_routing.html#metadata-routing"),
         (
