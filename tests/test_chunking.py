@@ -82,7 +82,14 @@ def test_a_tiny_working_memory_gives_the_same_results(estimator, storage, digits
         chunked = _fitted_and_outputs(clone(estimator), X, y)
     assert whole.keys() == chunked.keys()
     for name, value in whole.items():
-        assert_allclose(chunked[name], value, rtol=1e-9, atol=1e-12, err_msg=name)
+        # each evaluation agrees to rounding (tests/test_objective.py); fifteen
+        # L-BFGS iterations amplify it (measured: weights 6e-12 apart
+        # relative to their largest), so entries near 0 are compared on the
+        # array's own scale
+        scale = np.max(np.abs(value))
+        assert_allclose(
+            chunked[name], value, rtol=1e-9, atol=1e-9 * scale, err_msg=name
+        )
 
 
 def _peak(function):
