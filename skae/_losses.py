@@ -5,6 +5,7 @@
 import numpy as np
 from scipy import sparse
 
+from skae._array_api import ops_for
 from skae.activations import Identity, Sigmoid, _softplus
 
 
@@ -20,7 +21,7 @@ class SquaredError:
     def value(self, T, Y, Z):
         """Per-sample loss, an array of shape ``(n_samples,)``."""
         residual = _residual(Y, T)
-        return np.einsum("ij,ij->i", residual, residual)
+        return ops_for(residual).rowwise_dot(residual, residual)
 
     def gradient(self, T, Y):
         """``dL/dy = 2 (y - t)``."""
@@ -40,10 +41,11 @@ class SquaredError:
         ``out`` receives the delta and ``scratch`` the output derivative.
         """
         delta = _residual(Y, T, out=out)
+        ops = ops_for(delta)
         if isinstance(share, float):
-            loss = share * np.vdot(delta, delta)
+            loss = share * ops.vdot(delta, delta)
         else:
-            loss = share[:, 0] @ np.einsum("ij,ij->i", delta, delta)
+            loss = share[:, 0] @ ops.rowwise_dot(delta, delta)
         delta *= 2 * share
         if not isinstance(output, Identity):
             delta *= output.derivative(Y, out=scratch)
@@ -62,7 +64,7 @@ class CrossEntropy:
 
     def value(self, T, Y, Z):
         """Per-sample loss from the logits ``Z``, shape ``(n_samples,)``."""
-        return _softplus(Z).sum(axis=1) - _rowwise_dot(T, Z)
+        return ops_for(Z).sum(_softplus(Z), axis=1) - _rowwise_dot(T, Z)
 
     def gradient(self, T, Y):
         """``dL/dy = (y - t) / (y (1 - y))``; infinite where ``y`` saturates."""
@@ -83,9 +85,12 @@ class CrossEntropy:
                 "The cross-entropy loss needs the sigmoid output activation, "
                 f"got {output!r}."
             )
-        losses = _softplus(Z, out=out).sum(axis=1) - _rowwise_dot(T, Z)
+        ops = ops_for(Z)
+        losses = ops.sum(_softplus(Z, out=out), axis=1) - _rowwise_dot(T, Z)
         loss = (
-            share * losses.sum() if isinstance(share, float) else share[:, 0] @ losses
+            share * ops.sum(losses)
+            if isinstance(share, float)
+            else share[:, 0] @ losses
         )
         delta = _residual(Y, T, out=out)
         delta *= share
@@ -98,8 +103,8 @@ LOSSES = {loss.name: loss for loss in (SquaredError, CrossEntropy)}
 def _residual(Y, T, out=None):
     """``Y - T`` into ``out`` (a new array by default); a sparse ``T`` (an
     autoencoder's sparse input) is subtracted entry by entry, never densified."""
-    if isinstance(T, np.ndarray):
-        return np.subtract(Y, T, out=out)
+    if not sparse.issparse(T):
+        return ops_for(Y).subtract(Y, T, out=out)
     if out is None:
         out = Y.copy()
     elif out is not Y:
@@ -114,4 +119,4 @@ def _rowwise_dot(T, Z):
     """``sum_k t_ik z_ik`` for each row, for a dense or sparse ``T``."""
     if sparse.issparse(T):
         return np.asarray(sparse.csr_matrix(T).multiply(Z).sum(axis=1)).ravel()
-    return np.einsum("ij,ij->i", T, Z)
+    return ops_for(Z).rowwise_dot(T, Z)

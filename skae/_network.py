@@ -3,7 +3,9 @@
 # License: BSD-3-Clause
 
 import numpy as np
+from scipy import sparse
 
+from skae._array_api import ops_for
 from skae.activations import Identity
 
 
@@ -89,7 +91,7 @@ class Network:
             if w is None:  # tied: the transpose of the mirror encoder's weights
                 W = layers[self._owner[layer]][0].T
             else:
-                W = theta[w : w + n_in * n_out].reshape(n_in, n_out)
+                W = ops_for(theta).reshape(theta[w : w + n_in * n_out], (n_in, n_out))
             layers.append((W, theta[b : b + n_out]))
         if len(self._views) >= 4:
             self._views.clear()
@@ -203,6 +205,7 @@ class Network:
             Buffers to compute in; by default new arrays are allocated.
         """
         activation_grads = activation_grads or {}
+        ops = ops_for(gradient)
         layers = self.unflatten(theta)
         grads = self.unflatten(gradient)
         delta = output_delta
@@ -219,7 +222,7 @@ class Network:
                 dW += _weight_gradient(A, delta)  # the encoder's own share
             else:
                 _weight_gradient(A, delta, out=dW)
-            np.add.reduce(delta, axis=0, out=db)
+            ops.sum(delta, axis=0, out=db)
             if layer == 0:
                 break
             error = derivative = None
@@ -229,9 +232,9 @@ class Network:
             if W.shape[1] == 1:
                 # an outer product: a matrix product with inner dimension 1
                 # runs far below speed, broadcasting does not
-                error = np.multiply(delta, W.T, out=error)
+                error = ops.multiply(delta, W.T, out=error)
             else:
-                error = np.matmul(delta, W.T, out=error)
+                error = ops.matmul(delta, W.T, out=error)
             if layer in activation_grads:
                 error += activation_grads[layer]
             error *= self.activation(layer - 1).derivative(A, out=derivative)
@@ -277,20 +280,23 @@ class Workspace:
 
 def _weight_gradient(A, delta, out=None, transposed=False):
     """``A.T @ delta`` (or its transpose ``delta.T @ A``) into ``out``."""
-    if not isinstance(A, np.ndarray):  # a sparse input: layer 0, never tied
+    if type(A) is not np.ndarray and sparse.issparse(A):  # layer 0, never tied
         if out is None:
             return A.T @ delta
         out[...] = A.T @ delta
         return out
+    ops = ops_for(delta)
     left, right = (delta.T, A) if transposed else (A.T, delta)
     if A.shape[0] == 1:  # one sample (SGD): an outer product, by broadcasting
-        return np.multiply(left, right, out=out)
-    return np.matmul(left, right, out=out)
+        return ops.multiply(left, right, out=out)
+    return ops.matmul(left, right, out=out)
 
 
 def _product(A, W, out):
     """``A @ W`` into ``out`` (if given), for a dense or sparse ``A``."""
-    # isinstance on ndarray is much cheaper than sparse.issparse, per step
-    if isinstance(A, np.ndarray):
+    # a type test is much cheaper than sparse.issparse, per step
+    if type(A) is np.ndarray:
         return np.matmul(A, W, out=out)
-    return A @ W  # sparse times dense allocates its result
+    if sparse.issparse(A):
+        return A @ W  # sparse times dense allocates its result
+    return ops_for(A).matmul(A, W, out=out)

@@ -2,9 +2,12 @@
 
 # License: BSD-3-Clause
 
+import re
+
 import numpy as np
 from sklearn import get_config
 
+from skae._array_api import ops_for
 from skae._batches import rows_sliceable
 
 
@@ -55,11 +58,11 @@ class Objective:
         """Per-sample data loss ``L(t_i, y_i)``, shape ``(n_samples,)``,
         computed chunk by chunk (see :attr:`chunk_rows`)."""
         X, T = rows_sliceable(X, T)
-        losses = np.empty(X.shape[0], dtype=theta.dtype)
+        losses = ops_for(theta).empty_for((X.shape[0],), theta)
         for rows in self._chunks(X.shape[0], theta.dtype):
             X_rows, T_rows = _take_pair(X, T, rows)
             activations, logits = self.network.forward(
-                theta, X_rows, workspace=self._workspace(_n(rows), theta.dtype)
+                theta, X_rows, workspace=self._workspace(_n(rows), theta)
             )
             losses[rows] = self.loss.value(T_rows, activations[-1], logits)
         return losses
@@ -93,8 +96,9 @@ class Objective:
             ``dJ/dtheta``, in the dtype of ``theta``.
         """
         n_samples = X.shape[0]
-        share = _share(n_samples, sample_weight, theta.dtype)
-        gradient = np.empty_like(theta) if out is None else out
+        ops = ops_for(theta)
+        share = _share(n_samples, sample_weight, theta)
+        gradient = ops.empty_like(theta) if out is None else out
         if n_samples <= (self.chunk_rows or chunk_rows(self.network, theta.dtype)):
             # a mini-batch: one pass, rho_hat on the way
             loss = self._data_term(theta, X, T, share, gradient, kl_gradient=None)
@@ -106,7 +110,7 @@ class Objective:
             if self.sparsity is not None:
                 rho_hat = self._mean_code(theta, X, share, chunks)
                 loss += self.sparsity.value(rho_hat)
-                kl_gradient = self.sparsity.gradient(rho_hat).astype(theta.dtype)
+                kl_gradient = ops.astype(self.sparsity.gradient(rho_hat), theta.dtype)
             scratch = self._gradient_scratch(theta)
             for index, rows in enumerate(chunks):
                 target = gradient if index == 0 else scratch
@@ -129,7 +133,7 @@ class Objective:
         """The loss of these rows (``share`` their weights in the whole batch)
         and its gradient, written into ``gradient``; without ``kl_gradient``
         the KL term of these rows alone is added too (the batch is whole)."""
-        workspace = self._workspace(X.shape[0], theta.dtype)
+        workspace = self._workspace(X.shape[0], theta)
         activations, logits = self.network.forward(theta, X, workspace=workspace)
         loss, output_delta = self.loss.loss_and_delta(
             T,
@@ -137,15 +141,17 @@ class Objective:
             logits,
             self.network.output,
             share,
-            out=workspace.output_delta,
-            scratch=workspace.derivatives[-1],
+            out=None if workspace is None else workspace.output_delta,
+            scratch=None if workspace is None else workspace.derivatives[-1],
         )
         activation_grads = {}
         if self.sparsity is not None:
             if kl_gradient is None:
                 rho_hat = _weighted_mean(activations[self.sparse_layer], share)
                 loss += self.sparsity.value(rho_hat)
-                kl_gradient = self.sparsity.gradient(rho_hat).astype(theta.dtype)
+                kl_gradient = ops_for(theta).astype(
+                    self.sparsity.gradient(rho_hat), theta.dtype
+                )
             # d rho_hat_j / d h_ij = share_i; a row broadcasts when it is 1 / n
             activation_grads[self.sparse_layer] = share * kl_gradient[None, :]
         self.network.backward(
@@ -157,13 +163,14 @@ class Objective:
         """Return ``J(theta)`` on a batch without the gradient: a forward pass
         (chunk by chunk, see :attr:`chunk_rows`)."""
         X, T = rows_sliceable(X, T)
-        share = _share(X.shape[0], sample_weight, theta.dtype)
+        ops = ops_for(theta)
+        share = _share(X.shape[0], sample_weight, theta)
         chunks = self._chunks(X.shape[0], theta.dtype)
         loss = 0.0
         if self.sparsity is not None and len(chunks) > 1:
             loss += self.sparsity.value(self._mean_code(theta, X, share, chunks))
         for rows in chunks:
-            workspace = self._workspace(_n(rows), theta.dtype)
+            workspace = self._workspace(_n(rows), theta)
             X_rows, T_rows = _take_pair(X, T, rows)
             activations, logits = self.network.forward(
                 theta, X_rows, workspace=workspace
@@ -171,7 +178,7 @@ class Objective:
             losses = self.loss.value(T_rows, activations[-1], logits)
             part = _rows_of(share, rows)
             if isinstance(part, float):
-                loss += part * losses.sum()
+                loss += part * ops.sum(losses)
             else:
                 loss += part[:, 0] @ losses
             if self.sparsity is not None and len(chunks) == 1:  # rho_hat on the way
@@ -183,14 +190,15 @@ class Objective:
         """``rho_hat``: the (weighted) mean activation of the sparse layer,
         over all the rows, chunk by chunk."""
         rho_hat = 0.0
+        ops = ops_for(theta)
         for rows in chunks:
-            workspace = self._workspace(_n(rows), theta.dtype)
+            workspace = self._workspace(_n(rows), theta)
             activations, _ = self.network.forward(
                 theta, _take(X, rows), stop=self.sparse_layer, workspace=workspace
             )
             part = _rows_of(share, rows)
             if isinstance(part, float):  # 1 / n: a sum, not the chunk's mean
-                rho_hat = rho_hat + part * activations[-1].sum(axis=0)
+                rho_hat = rho_hat + part * ops.sum(activations[-1], axis=0)
             else:
                 rho_hat = rho_hat + part[:, 0] @ activations[-1]
         return rho_hat
@@ -209,15 +217,19 @@ class Objective:
         """A gradient-sized array for the chunks after the first."""
         scratch = getattr(self, "_scratch", None)
         if (
-            scratch is None
+            type(scratch) is not type(theta)  # None, or another namespace's
             or scratch.shape != theta.shape
             or scratch.dtype != theta.dtype
         ):
-            scratch = self._scratch = np.empty_like(theta)
+            scratch = self._scratch = ops_for(theta).empty_like(theta)
         return scratch
 
-    def _workspace(self, n_samples, dtype):
-        """Buffers for this batch size, kept from one step to the next."""
+    def _workspace(self, n_samples, theta):
+        """Buffers for this batch size, kept from one step to the next (None
+        outside NumPy: other namespaces compute in new arrays)."""
+        if type(theta) is not np.ndarray:
+            return None
+        dtype = theta.dtype
         workspace = getattr(self, "_buffers", None)
         if workspace is None or not workspace.fits(n_samples, dtype):
             workspace = self._buffers = self.network.workspace(n_samples, dtype)
@@ -236,7 +248,7 @@ def chunk_rows(network, dtype, working_memory=None):
     if working_memory is None:
         working_memory = get_config()["working_memory"]
     widths = network.layer_sizes[1:]
-    row_bytes = np.dtype(dtype).itemsize * (3 * sum(widths) + 2 * widths[-1])
+    row_bytes = _itemsize(dtype) * (3 * sum(widths) + 2 * widths[-1])
     return max(1, int(working_memory * 2**20 // row_bytes))
 
 
@@ -249,7 +261,7 @@ def _take(A, rows):
     (slicing a sparse matrix copies it)."""
     if rows.start == 0 and rows.stop >= A.shape[0]:
         return A
-    return A[rows]
+    return A[rows, :]
 
 
 def _take_pair(X, T, rows):
@@ -261,17 +273,28 @@ def _take_pair(X, T, rows):
 
 def _rows_of(share, rows):
     """The shares of a chunk's rows: ``1 / n`` stays a scalar."""
-    return share if isinstance(share, float) else share[rows]
+    return share if isinstance(share, float) else share[rows, :]
+
+
+def _itemsize(dtype):
+    """Bytes of one number of ``dtype``, a NumPy or another namespace's dtype."""
+    try:
+        return np.dtype(dtype).itemsize
+    except TypeError:  # another namespace's (array_api_strict's has no itemsize)
+        return int(re.search(r"(\d+)$", str(dtype)).group(1)) // 8
 
 
 def _weighted_mean(code, share):
     """``rho_hat`` of one whole batch from its code activations."""
-    return code.mean(axis=0) if isinstance(share, float) else share[:, 0] @ code
+    if isinstance(share, float):
+        return ops_for(code).sum(code, axis=0) / code.shape[0]
+    return share[:, 0] @ code
 
 
-def _share(n_samples, sample_weight, dtype):
+def _share(n_samples, sample_weight, theta):
     """Each sample's share of the weighted mean: ``w_i / sum(w)``, or ``1 / n``
     as a Python float (which keeps float32 arithmetic in float32)."""
     if sample_weight is None:
         return 1.0 / n_samples
-    return (sample_weight / sample_weight.sum()).astype(dtype)[:, None]
+    ops = ops_for(sample_weight)
+    return ops.astype(sample_weight / ops.sum(sample_weight), theta.dtype)[:, None]

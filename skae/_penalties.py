@@ -2,9 +2,7 @@
 
 # License: BSD-3-Clause
 
-import numpy as np
-
-from skae._blas import axpy
+from skae._array_api import ops_for
 
 
 class WeightDecay:
@@ -21,12 +19,12 @@ class WeightDecay:
 
     def value(self, weights):
         """Penalty of the flat array of all weights."""
-        return self.strength * float(np.vdot(weights, weights))
+        return self.strength * float(ops_for(weights).vdot(weights, weights))
 
     def add_gradient(self, weights, weight_gradient):
         """Add ``2 lambda W`` to the flat weight gradient, in place."""
         if self.strength != 0:
-            axpy(2 * self.strength, weights, weight_gradient)
+            ops_for(weights).axpy(2 * self.strength, weights, weight_gradient)
 
 
 class KLSparsity:
@@ -46,14 +44,18 @@ class KLSparsity:
         self.strength = float(strength)
 
     def _clip(self, rho_hat):
-        eps = np.finfo(rho_hat.dtype).eps
-        return np.clip(rho_hat, eps, 1 - eps)
+        ops = ops_for(rho_hat)
+        eps = float(ops.finfo(rho_hat.dtype).eps)
+        return ops.clip(rho_hat, eps, 1 - eps)
 
     def value(self, rho_hat):
         """Penalty for the mean activations ``rho_hat`` of shape ``(n_units,)``."""
         rho, rho_hat = self.target, self._clip(rho_hat)
-        kl = rho * np.log(rho / rho_hat) + (1 - rho) * np.log((1 - rho) / (1 - rho_hat))
-        return self.strength * kl.sum()
+        ops = ops_for(rho_hat)
+        kl = rho * ops.log(rho / rho_hat) + (1 - rho) * ops.log(
+            (1 - rho) / (1 - rho_hat)
+        )
+        return self.strength * ops.sum(kl)
 
     def gradient(self, rho_hat):
         """``d/d rho_hat_j = beta (-rho / rho_hat_j + (1 - rho) / (1 - rho_hat_j))``.

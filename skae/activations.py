@@ -9,6 +9,8 @@ import numpy as np
 from scipy.special import expit
 from sklearn.utils._param_validation import InvalidParameterError
 
+from skae._array_api import ops_for
+
 __all__ = [
     "ACTIVATIONS",
     "ELU",
@@ -31,6 +33,11 @@ class Activation(ABC):
     Subclasses define :meth:`forward` and :meth:`derivative`. The derivative is
     written in terms of the *output* ``a = f(z)``, which the forward pass keeps
     anyway, so backpropagation never stores the pre-activations ``z``.
+
+    skae's activations compute NumPy arrays with NumPy, writing into ``out``,
+    and the arrays of any other Array API namespace (PyTorch, CuPy,
+    array_api_strict) in that namespace, on their device, returning new
+    arrays there (``out`` then only gives the dtype).
 
     Attributes
     ----------
@@ -112,18 +119,19 @@ class Identity(Activation):
     name = "identity"
 
     def forward(self, z, out=None):
+        ops = ops_for(z)
         if out is None:
-            return z.copy()
+            return ops.copy(z)
         if out is not z:
-            np.copyto(out, z)
+            ops.copyto(out, z)
         return out
 
     def derivative(self, a, out=None):
         """``1``, whatever the output ``a``."""
+        ops = ops_for(a)
         if out is None:
-            return np.ones_like(a)
-        out.fill(1)
-        return out
+            return ops.ones_like(a)
+        return ops.fill(out, 1)
 
 
 class Sigmoid(Activation):
@@ -133,6 +141,9 @@ class Sigmoid(Activation):
     output_range = (0.0, 1.0)
 
     def forward(self, z, out=None):
+        ops = ops_for(z)
+        if not ops.is_numpy:
+            return ops.sigmoid(z)  # the namespace's own stable form
         if z.size < 2048:
             # on a few values one call of scipy's expit costs least
             return expit(z, out=out)
@@ -149,9 +160,10 @@ class Sigmoid(Activation):
 
     def derivative(self, a, out=None):
         """``f (1 - f)``, from the output ``a`` that the forward pass kept."""
+        ops = ops_for(a)
         if out is a:
-            return np.multiply(a, 1 - a, out=out)
-        out = np.subtract(1, a, out=out)
+            return ops.multiply(a, 1 - a, out=out)
+        out = ops.subtract(1, a, out=out)
         out *= a
         return out
 
@@ -163,12 +175,13 @@ class Tanh(Activation):
     output_range = (-1.0, 1.0)
 
     def forward(self, z, out=None):
-        return np.tanh(z, out=out)
+        return ops_for(z).tanh(z, out=out)
 
     def derivative(self, a, out=None):
         """``1 - f^2``, from the output ``a``."""
-        out = np.multiply(a, a, out=out)
-        return np.subtract(1, out, out=out)
+        ops = ops_for(a)
+        out = ops.multiply(a, a, out=out)
+        return ops.subtract(1, out, out=out)
 
 
 class Softsign(Activation):
@@ -178,15 +191,17 @@ class Softsign(Activation):
     output_range = (-1.0, 1.0)
 
     def forward(self, z, out=None):
-        denominator = np.abs(z)
+        ops = ops_for(z)
+        denominator = ops.abs(z)
         denominator += 1
-        return np.divide(z, denominator, out=out)
+        return ops.divide(z, denominator, out=out)
 
     def derivative(self, a, out=None):
         """``1 / (1 + |z|)^2 = (1 - |a|)^2``, from the output ``a``."""
-        out = np.abs(a, out=out)
-        np.subtract(1, out, out=out)
-        return np.square(out, out=out)
+        ops = ops_for(a)
+        out = ops.abs(a, out=out)
+        out = ops.subtract(1, out, out=out)
+        return ops.square(out, out=out)
 
 
 class HardTanh(Activation):
@@ -196,7 +211,7 @@ class HardTanh(Activation):
     output_range = (-1.0, 1.0)
 
     def forward(self, z, out=None):
-        return np.clip(z, -1, 1, out=out)
+        return ops_for(z).clip(z, -1, 1, out=out)
 
     def derivative(self, a, out=None):
         """``1`` where ``|a| < 1``, else ``0``.
@@ -204,10 +219,11 @@ class HardTanh(Activation):
         The lecture's closed interval differs only at ``|z| = 1``, which the
         output cannot tell apart from saturation.
         """
+        ops = ops_for(a)
         if out is None:
-            return (np.abs(a) < 1).astype(a.dtype)
-        np.abs(a, out=out)
-        return np.less(out, 1, out=out)
+            return ops.astype(ops.abs(a) < 1, a.dtype)
+        out = ops.abs(a, out=out)
+        return ops.less(out, 1, out=out)
 
 
 class ReLU(Activation):
@@ -217,14 +233,15 @@ class ReLU(Activation):
     output_range = (0.0, np.inf)
 
     def forward(self, z, out=None):
-        return np.maximum(z, 0, out=out)
+        return ops_for(z).maximum(z, 0, out=out)
 
     def derivative(self, a, out=None):
         """``1`` where ``a > 0`` (that is, ``z > 0``), else ``0``."""
+        ops = ops_for(a)
         if out is None:
-            return (a > 0).astype(a.dtype)
+            return ops.astype(a > 0, a.dtype)
         # a float mask multiplies later far faster than boolean indexing
-        return np.greater(a, 0, out=out)
+        return ops.greater(a, 0, out=out)
 
 
 class PReLU(Activation):
@@ -246,18 +263,20 @@ class PReLU(Activation):
         self.alpha = alpha
 
     def forward(self, z, out=None):
+        ops = ops_for(z)
         # slope 1 or alpha, built arithmetically: masked ufuncs are far slower
-        slope = np.greater_equal(z, 0, out=np.empty_like(z))
+        slope = ops.greater_equal(z, 0, out=ops.empty_like(z))
         # a Python float keeps the array's dtype; a NumPy float64 would promote
         slope *= 1 - float(self.alpha)
         slope += float(self.alpha)
-        return np.multiply(z, slope, out=out)
+        return ops.multiply(z, slope, out=out)
 
     def derivative(self, a, out=None):
         """``1`` where ``a > 0``, else ``alpha``; ``a`` has the sign of ``z``."""
+        ops = ops_for(a)
         if out is None:
-            out = np.empty_like(a)
-        np.greater(a, 0, out=out)
+            out = ops.empty_like(a)
+        out = ops.greater(a, 0, out=out)
         out *= 1 - float(self.alpha)
         out += float(self.alpha)
         return out
@@ -292,19 +311,21 @@ class ELU(Activation):
     def forward(self, z, out=None):
         # max(z, 0) + alpha expm1(min(z, 0)): expm1 never overflows there and
         # keeps precision near 0
-        negative_part = np.minimum(z, 0)
-        np.expm1(negative_part, out=negative_part)
+        ops = ops_for(z)
+        negative_part = ops.minimum(z, 0)
+        negative_part = ops.expm1(negative_part, out=negative_part)
         negative_part *= float(self.alpha)
-        out = np.maximum(z, 0, out=out)
+        out = ops.maximum(z, 0, out=out)
         out += negative_part
         return out
 
     def derivative(self, a, out=None):
         """``1`` where ``a >= 0``, else ``f + alpha = alpha exp z``."""
         # min(a, 0) + alpha, plus 1 - alpha where a >= 0
-        step = np.greater_equal(a, 0, out=np.empty_like(a))
+        ops = ops_for(a)
+        step = ops.greater_equal(a, 0, out=ops.empty_like(a))
         step *= 1 - float(self.alpha)
-        out = np.minimum(a, 0, out=out)
+        out = ops.minimum(a, 0, out=out)
         out += float(self.alpha)
         out += step
         return out
@@ -324,19 +345,21 @@ class Softplus(Activation):
 
     def derivative(self, a, out=None):
         """``sigmoid(z) = 1 - exp(-a)``, computed as ``-expm1(-a)`` for precision."""
-        out = np.negative(a, out=out)
-        np.expm1(out, out=out)
-        return np.negative(out, out=out)
+        ops = ops_for(a)
+        out = ops.negative(a, out=out)
+        out = ops.expm1(out, out=out)
+        return ops.negative(out, out=out)
 
 
 def _softplus(z, out=None):
     """``log(1 + exp z)`` as ``max(z, 0) + log1p(exp(-|z|))``: no overflow, full
     precision, and much faster than ``np.logaddexp(0, z)``."""
-    positive_part = np.maximum(z, 0)
-    out = np.abs(z, out=out)
-    np.negative(out, out=out)
-    np.exp(out, out=out)
-    np.log1p(out, out=out)
+    ops = ops_for(z)
+    positive_part = ops.maximum(z, 0)
+    out = ops.abs(z, out=out)
+    out = ops.negative(out, out=out)
+    out = ops.exp(out, out=out)
+    out = ops.log1p(out, out=out)
     out += positive_part
     return out
 
