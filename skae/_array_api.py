@@ -38,6 +38,7 @@ _FUNCTIONS = (
     "minimum",
     "multiply",
     "negative",
+    "sqrt",
     "square",
     "subtract",
     "tanh",
@@ -64,6 +65,7 @@ class NumPyOps:
         self.errstate = np.errstate
         self.empty_like = np.empty_like
         self.ones_like = np.ones_like
+        self.zeros_like = np.zeros_like
         self.finfo = np.finfo
         self.reshape = np.reshape
 
@@ -160,6 +162,9 @@ class ArrayAPIOps:
 
     def ones_like(self, x):
         return self.xp.ones_like(x)
+
+    def zeros_like(self, x):
+        return self.xp.zeros_like(x)
 
     def astype(self, x, dtype):
         return self.xp.astype(x, dtype)

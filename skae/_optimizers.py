@@ -2,10 +2,9 @@
 
 # License: BSD-3-Clause
 
-import numpy as np
 from scipy.optimize import minimize
 
-from skae._blas import axpy
+from skae._array_api import ops_for
 
 
 class SGD:
@@ -69,21 +68,22 @@ class SGD:
 
     def step(self, theta, gradient):
         """Update ``theta`` in place with one gradient step."""
-        # whole-vector BLAS updates: no temporary, one pass each
+        # whole-vector BLAS updates (NumPy): no temporary, one pass each
+        ops = ops_for(theta)
         eta = self.learning_rate
         if self.momentum == 0:
-            axpy(-eta, gradient, theta)
+            ops.axpy(-eta, gradient, theta)
             return
         velocity = self.state["velocity"]
         if velocity is None:
-            velocity = self.state["velocity"] = np.zeros_like(theta)
+            velocity = self.state["velocity"] = ops.zeros_like(theta)
         velocity *= self.momentum
-        axpy(-eta, gradient, velocity)  # v <- mu v - eta grad
+        ops.axpy(-eta, gradient, velocity)  # v <- mu v - eta grad
         if self.nesterov:  # theta <- theta + mu v - eta grad
-            axpy(self.momentum, velocity, theta)
-            axpy(-eta, gradient, theta)
+            ops.axpy(self.momentum, velocity, theta)
+            ops.axpy(-eta, gradient, theta)
         else:
-            axpy(1.0, velocity, theta)
+            ops.axpy(1.0, velocity, theta)
 
     def end_epoch(self, samples_seen):
         """Record the samples seen, which the ``"invscaling"`` schedule reads."""
@@ -130,23 +130,24 @@ class Adam:
 
     def step(self, theta, gradient):
         """Update ``theta`` in place with one Adam step."""
+        ops = ops_for(theta)
         state = self.state
         if state["m"] is None:
-            state["m"] = np.zeros_like(theta)
-            state["v"] = np.zeros_like(theta)
+            state["m"] = ops.zeros_like(theta)
+            state["v"] = ops.zeros_like(theta)
         state["t"] += 1
         m, v, t = state["m"], state["v"], state["t"]
         scratch = _scratch(self, theta)
         m *= self.beta_1
-        axpy(1 - self.beta_1, gradient, m)
+        ops.axpy(1 - self.beta_1, gradient, m)
         v *= self.beta_2
-        axpy(1 - self.beta_2, np.square(gradient, out=scratch), v)
+        ops.axpy(1 - self.beta_2, ops.square(gradient, out=scratch), v)
         eta = (
             self.learning_rate_init * (1 - self.beta_2**t) ** 0.5 / (1 - self.beta_1**t)
         )
-        np.sqrt(v, out=scratch)
+        scratch = ops.sqrt(v, out=scratch)
         scratch += self.epsilon
-        axpy(-eta, np.divide(m, scratch, out=scratch), theta)
+        ops.axpy(-eta, ops.divide(m, scratch, out=scratch), theta)
 
     def end_epoch(self, samples_seen):
         """Adam has no schedule; nothing to do."""
@@ -159,8 +160,12 @@ class Adam:
 def _scratch(optimizer, theta):
     """A work array like ``theta``, kept on the optimizer (not in its state)."""
     scratch = getattr(optimizer, "_work", None)
-    if scratch is None or scratch.shape != theta.shape or scratch.dtype != theta.dtype:
-        scratch = optimizer._work = np.empty_like(theta)
+    if (
+        type(scratch) is not type(theta)  # None, or another namespace's
+        or scratch.shape != theta.shape
+        or scratch.dtype != theta.dtype
+    ):
+        scratch = optimizer._work = ops_for(theta).empty_like(theta)
     return scratch
 
 

@@ -12,6 +12,7 @@ from skae._array_api import NUMPY, ArrayAPIOps, ops_for
 from skae._losses import CrossEntropy, SquaredError
 from skae._network import Network
 from skae._objective import Objective
+from skae._optimizers import SGD, Adam
 from skae._penalties import KLSparsity, WeightDecay
 from skae.activations import ACTIVATIONS, ELU, Identity, PReLU, Sigmoid
 
@@ -138,3 +139,26 @@ def test_objective_computes_in_the_inputs_namespace(case, chunk_rows, weighted):
     assert_allclose(
         np.asarray(losses), objective.sample_losses(theta, X, T), rtol=1e-13
     )
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: SGD(0.1, momentum=0.0),
+        lambda: SGD(0.1, momentum=0.9, nesterov=False),
+        lambda: SGD(0.1, momentum=0.9, nesterov=True),
+        lambda: Adam(0.01),
+    ],
+    ids=["sgd", "momentum", "nesterov", "adam"],
+)
+def test_solver_steps_compute_in_the_parameters_namespace(make):
+    rng = np.random.default_rng(0)
+    theta = rng.normal(size=20)
+    gradients = rng.normal(size=(3, 20))
+    ours, theirs = make(), make()
+    theta_xp = xps.asarray(theta)  # a copy: updated in place like theta
+    for gradient in gradients:
+        ours.step(theta, gradient)
+        theirs.step(theta_xp, xps.asarray(gradient))
+    assert type(theta_xp) is type(xps.asarray(0.0))
+    assert_allclose(np.asarray(theta_xp), theta, rtol=1e-14, atol=1e-15)
