@@ -15,10 +15,14 @@ two paths differ.
 
 # License: BSD-3-Clause
 
+import functools
 from contextlib import nullcontext
 
 import numpy as np
+from scipy import sparse
+from sklearn import get_config
 from sklearn.externals import array_api_compat
+from sklearn.utils._array_api import _convert_to_numpy
 
 from skae._blas import axpy
 
@@ -43,6 +47,8 @@ _FUNCTIONS = (
     "subtract",
     "tanh",
 )
+# those of two operands, either of which may be a Python number
+_BINARY = ("add", "divide", "maximum", "minimum", "multiply", "subtract")
 # comparisons: into a float ``out`` they give 0.0 and 1.0, as NumPy's do
 _COMPARISONS = ("greater", "greater_equal", "less")
 
@@ -62,16 +68,24 @@ class NumPyOps:
         for name in _FUNCTIONS + _COMPARISONS + ("copyto", "reciprocal", "vdot"):
             setattr(self, name, getattr(np, name))
         self.axpy = axpy
+        # sum(x, axis=0, dtype=None, out=None): the ufunc's reduce itself
+        self.sum = np.add.reduce
+        # sum_k A_ik B_ik for each row i, and sum_i A_ik B_ik for each column k
+        self.rowwise_dot = functools.partial(np.einsum, "ij,ij->i")
+        self.columnwise_dot = functools.partial(np.einsum, "ij,ij->j")
         self.errstate = np.errstate
         self.empty_like = np.empty_like
         self.ones_like = np.ones_like
         self.zeros_like = np.zeros_like
+        self.max = np.max
+        self.min = np.min
+        self.take = np.take
         self.finfo = np.finfo
         self.reshape = np.reshape
 
     @staticmethod
     def astype(x, dtype):
-        return x.astype(dtype)
+        return x.astype(dtype, copy=False)
 
     @staticmethod
     def copy(x):
@@ -83,13 +97,15 @@ class NumPyOps:
         return out
 
     @staticmethod
-    def sum(x, axis=None, out=None):
-        return np.add.reduce(x, axis=axis, out=out)
+    def mask_like(mask, like):
+        """A boolean NumPy ``mask`` to multiply ``like`` with (NumPy casts)."""
+        return mask
 
     @staticmethod
-    def rowwise_dot(A, B):
-        """``sum_k A_ik B_ik`` for each row ``i``."""
-        return np.einsum("ij,ij->i", A, B)
+    def put_where(out, value, condition):
+        """``out`` with ``value`` where ``condition`` holds."""
+        np.copyto(out, value, where=condition)
+        return out
 
     @staticmethod
     def empty_for(shape, like):
@@ -121,12 +137,19 @@ class ArrayAPIOps:
     def __init__(self, xp):
         self.xp = xp
         for name in _FUNCTIONS:
-            setattr(self, name, _writing_out(getattr(xp, name)))
+            function = getattr(xp, name)
+            if name in _BINARY:
+                function = _with_scalars(xp, function)
+            setattr(self, name, _writing_out(function))
         for name in _COMPARISONS:
-            setattr(self, name, _comparison(xp, getattr(xp, name)))
+            function = _with_scalars(xp, getattr(xp, name))
+            setattr(self, name, _comparison(xp, function))
         self.reciprocal = _writing_out(lambda x: 1 / x)
         self.finfo = xp.finfo
         self.reshape = xp.reshape
+        self.max = xp.max
+        self.min = xp.min
+        self.take = xp.take
 
     @staticmethod
     def errstate(**kwargs):
@@ -146,11 +169,15 @@ class ArrayAPIOps:
     def vdot(self, a, b):
         return self.xp.sum(a * b)
 
-    def sum(self, x, axis=None, out=None):
-        return _assign(out, self.xp.sum(x, axis=axis))
+    def sum(self, x, axis=0, dtype=None, out=None):
+        """Sum along ``axis`` (0 by default, as ``numpy.add.reduce``)."""
+        return _assign(out, self.xp.sum(x, axis=axis, dtype=dtype))
 
     def rowwise_dot(self, A, B):
         return self.xp.sum(A * B, axis=1)
+
+    def columnwise_dot(self, A, B):
+        return self.xp.sum(A * B, axis=0)
 
     def empty_for(self, shape, like):
         return self.xp.empty(
@@ -167,7 +194,7 @@ class ArrayAPIOps:
         return self.xp.zeros_like(x)
 
     def astype(self, x, dtype):
-        return self.xp.astype(x, dtype)
+        return self.xp.astype(x, dtype, copy=False)
 
     def copy(self, x):
         return self.xp.asarray(x, copy=True)
@@ -179,6 +206,15 @@ class ArrayAPIOps:
         out[...] = value
         return out
 
+    def mask_like(self, mask, like):
+        """A boolean NumPy ``mask`` in ``like``'s namespace, dtype and device."""
+        return self.xp.asarray(
+            mask, dtype=like.dtype, device=array_api_compat.device(like)
+        )
+
+    def put_where(self, out, value, condition):
+        return _assign(out, self.xp.where(condition, value, out))
+
     def __repr__(self):
         return f"ArrayAPIOps({self.xp.__name__})"
 
@@ -188,6 +224,20 @@ def _assign(out, result):
         return result
     out[...] = result
     return out
+
+
+def _with_scalars(xp, function):
+    """``function`` with its Python-number operands made arrays like the
+    array operand (PyTorch's functions take no Python numbers there)."""
+
+    def call(x1, x2, **kwargs):
+        if isinstance(x1, (int, float)):
+            x1 = xp.asarray(x1, dtype=x2.dtype, device=array_api_compat.device(x2))
+        elif isinstance(x2, (int, float)):
+            x2 = xp.asarray(x2, dtype=x1.dtype, device=array_api_compat.device(x1))
+        return function(x1, x2, **kwargs)
+
+    return call
 
 
 def _writing_out(function):
@@ -231,3 +281,85 @@ def _ops_of_namespace(array):
     if ops is None:
         ops = _NAMESPACES[xp] = ArrayAPIOps(xp)
     return ops
+
+
+def dispatching():
+    """Whether scikit-learn's ``array_api_dispatch`` is on: without it, every
+    input is converted to NumPy."""
+    return get_config()["array_api_dispatch"]
+
+
+def is_numpy(array):
+    """Whether ``array`` is computed by NumPy: an ndarray, a SciPy sparse
+    matrix, or anything that is not another namespace's array (a list)."""
+    return ops_for(array) is NUMPY
+
+
+def device_of(array):
+    """The device of an array of any namespace (``"cpu"`` for NumPy's)."""
+    return "cpu" if is_numpy(array) else array_api_compat.device(array)
+
+
+def namespace_name(array):
+    """The name of the namespace that computes ``array``, for messages."""
+    if sparse.issparse(array):
+        return "SciPy sparse (NumPy only)"
+    return "numpy" if is_numpy(array) else ops_for(array).xp.__name__
+
+
+def check_same_namespace(X, fitted, estimator_name, method, subject="it was fitted"):
+    """Raise if ``X`` is not in the namespace, on the device, of the fitted
+    parameters ``fitted`` (scikit-learn's rule for its Array API estimators)."""
+    if not dispatching():
+        X = None  # validation will make a NumPy array of it
+    if ops_for(X) is ops_for(fitted) and device_of(X) == device_of(fitted):
+        return
+    raise ValueError(
+        f"Inputs passed to {estimator_name}.{method}() must use the same "
+        "namespace and the same device as those passed to fit(): "
+        f"{subject} on {namespace_name(fitted)} arrays on device "
+        f"{device_of(fitted)!r}, and "
+        f"got {namespace_name(X)} data on device {device_of(X)!r}. Convert X "
+        "(for a NumPy model, np.asarray(X) or X.cpu().numpy()), or refit on "
+        "data like X."
+    )
+
+
+def numpy_dtype(dtype):
+    """The NumPy dtype of a dtype of any namespace (``torch.float32`` ->
+    ``float32``), for the checks and sizes computed on the host."""
+    try:
+        return np.dtype(dtype)
+    except TypeError:  # another namespace's: its name, after the module's
+        return np.dtype(str(dtype).rsplit(".", 1)[-1])
+
+
+def to_namespace_of(array, like):
+    """``array`` in the namespace and on the device of ``like`` (through
+    NumPy when both are elsewhere; as it is when it is there already)."""
+    ops = ops_for(like)
+    if ops_for(array) is ops and device_of(array) == device_of(like):
+        return array
+    if ops is NUMPY:
+        return to_numpy(array)
+    return ops.xp.asarray(to_numpy(array), device=array_api_compat.device(like))
+
+
+def to_numpy(array):
+    """``array`` as a NumPy array, copied to the host if it is elsewhere."""
+    ops = ops_for(array)
+    if ops is NUMPY:
+        return array
+    return _convert_to_numpy(array, ops.xp)
+
+
+def widest_float(array):
+    """float64 of ``array``'s namespace, or float32 on a device without
+    float64 (to sum many float32 values in)."""
+    if is_numpy(array):
+        return np.float64
+    ops = ops_for(array)
+    dtypes = ops.xp.__array_namespace_info__().dtypes(
+        device=array_api_compat.device(array), kind="real floating"
+    )
+    return dtypes.get("float64", array.dtype)

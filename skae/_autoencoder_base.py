@@ -5,12 +5,12 @@ the reconstruction and its score."""
 
 from numbers import Integral, Real
 
-import numpy as np
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
+from skae._array_api import ops_for, widest_float
 from skae._base import BaseNetwork
 from skae._checks import check_unit_interval, input_dtype, stochastic_solver
 from skae._corruption import KINDS, Corruption, check_corruption
@@ -91,14 +91,14 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNet
 
     # -- public API -----------------------------------------------------------
 
-    def _validate_input(self, X, reset=False, dtype=None):
-        if not reset and dtype is None:
+    def _validate_input(self, X, reset=False, like=None, method="transform"):
+        if not reset and like is None:
             check_is_fitted(self)
         return validate_data(
             self,
             X,
             accept_sparse=("csr", "csc"),
-            dtype=input_dtype(self, reset, dtype),
+            dtype=input_dtype(self, reset, X, like, method),
             reset=reset,
         )
 
@@ -126,10 +126,10 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNet
         self._validate_hyperparameters(incremental=False)
         reset = not (self.warm_start and hasattr(self, "_theta"))
         with self._rollback_on_error(keep_divergence=True):
-            X = self._validate_input(X, reset=reset)
+            X = self._validate_input(X, reset=reset, method="fit")
             validation = None
             if X_val is not None:
-                X_val = self._validate_input(X_val, dtype=X.dtype)
+                X_val = self._validate_input(X_val, like=X, method="fit")
                 validation = (X_val, X_val, None)
             return self._fit_network(X, X, validation=validation)
 
@@ -153,7 +153,7 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNet
         self._validate_hyperparameters(incremental=True)
         reset = not hasattr(self, "_theta")
         with self._rollback_on_error(keep_divergence=False):
-            X = self._validate_input(X, reset=reset)
+            X = self._validate_input(X, reset=reset, method="partial_fit")
             return self._fit_network(X, X, incremental=True)
 
     def transform(self, X):
@@ -186,7 +186,9 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNet
             Reconstructions.
         """
         check_is_fitted(self)
-        H = check_array(X, dtype=self._theta.dtype)
+        H = check_array(
+            X, dtype=input_dtype(self, False, X, method="inverse_transform")
+        )
         n_components = self._n_features_out
         if H.shape[1] != n_components:
             raise ValueError(
@@ -197,7 +199,9 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNet
 
     def _score(self, X):
         # in float64: float32 losses that are each finite can overflow a sum
-        return -float(np.mean(self._sample_losses(X), dtype=np.float64))
+        losses = self._sample_losses(X)
+        wide = widest_float(losses)
+        return -float(ops_for(losses).sum(losses, dtype=wide)) / losses.shape[0]
 
     def _sample_losses(self, X):
         # the loss the model was fitted with, whatever the parameters say now
@@ -219,7 +223,7 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNet
         scores : ndarray of shape (n_samples,)
             Higher is better; 0 is a perfect reconstruction under squared error.
         """
-        return -self._sample_losses(self._validate_input(X))
+        return -self._sample_losses(self._validate_input(X, method="score_samples"))
 
     def score(self, X, y=None):
         """Return minus the mean reconstruction loss, ``-(1/N) sum_i L(x_i, y_i)``.
@@ -239,7 +243,7 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNet
         score : float
             Higher is better.
         """
-        return self._score(self._validate_input(X))
+        return self._score(self._validate_input(X, method="score"))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

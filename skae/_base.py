@@ -19,6 +19,7 @@ from sklearn.utils._param_validation import (
 )
 from sklearn.utils.validation import check_is_fitted
 
+from skae._array_api import numpy_dtype, ops_for, to_namespace_of
 from skae._batches import (
     Validation,
     check_validation_set,
@@ -194,6 +195,13 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
     def _validation_score(self, X, T, sample_weight):
         """Score of the current parameters on held-out data (higher is better)."""
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # under array_api_dispatch, training and outputs in the input's
+        # namespace and on its device (skae/_array_api.py)
+        tags.array_api_support = True
+        return tags
+
     # -- fitted attributes, all views of the one flat vector -----------------
 
     @property
@@ -232,8 +240,11 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
             chunk_rows=chunk_rows(self._network, self._theta.dtype),
         )
 
-    def _initialize(self, n_features, n_outputs, dtype, n_samples):
-        """Build the network, draw parameters and reset the training record."""
+    def _initialize(self, X, n_outputs):
+        """Build the network, draw parameters (in the namespace and on the
+        device of ``X``) and reset the training record."""
+        n_samples, n_features = X.shape
+        dtype = numpy_dtype(X.dtype)
         self._random_state = check_random_state(self.random_state)
         network = Network(
             self._layer_sizes(n_features, n_outputs),
@@ -245,7 +256,10 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         )
         check_memory(self, network, n_samples, dtype)
         try:
-            self._theta = network.initialize(self._random_state, dtype)
+            # drawn by NumPy: the same initial weights in every namespace
+            self._theta = to_namespace_of(
+                network.initialize(self._random_state, dtype), X
+            )
         except MemoryError:
             check_memory(self, network, n_samples, dtype, available=0)
         self._network = network
@@ -267,6 +281,15 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         solver of the same kind."""
         kind = Adam if self.solver == "adam" else SGD
         state = self._optimizer.state if isinstance(self._optimizer, kind) else None
+        if state is not None:
+            # where the parameters are: a model moved to another namespace or
+            # device (scikit-learn's move_estimator_to) moves only those
+            state = {
+                key: to_namespace_of(value, self._theta)
+                if hasattr(value, "shape")
+                else value
+                for key, value in state.items()
+            }
         if kind is Adam:
             return Adam(
                 self.learning_rate_init, self.beta_1, self.beta_2, self.epsilon, state
@@ -349,7 +372,7 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
             check_validation_set(self, *validation, T, X)
         fresh = not (hasattr(self, "_theta") and (incremental or self.warm_start))
         if fresh:
-            self._initialize(X.shape[1], T.shape[1], X.dtype, X.shape[0])
+            self._initialize(X, T.shape[1])
         else:
             self._check_architecture(X.shape[1], T.shape[1])
         if not incremental:
@@ -474,10 +497,10 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         rows, A = next(chunks)
         if rows.stop >= X.shape[0]:  # one chunk
             return A
-        out = np.empty((X.shape[0], A.shape[1]), dtype=A.dtype)
-        out[rows] = A
+        out = ops_for(A).empty_for((X.shape[0], A.shape[1]), A)
+        out[rows, :] = A
         for rows, A in chunks:
-            out[rows] = A
+            out[rows, :] = A
         return out
 
     def _forward_chunks(self, X, start=0, stop=None):
@@ -488,6 +511,6 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
             X, _ = rows_sliceable(X, None)  # CSC rows: all entries a slice
         for first in range(0, max(X.shape[0], 1), n_rows):
             rows = slice(first, min(first + n_rows, X.shape[0]))
-            part = X if rows.stop - rows.start == X.shape[0] else X[rows]
+            part = X if rows.stop - rows.start == X.shape[0] else X[rows, :]
             activations, _ = self._network.forward(self._theta, part, start, stop)
             yield rows, activations[-1]

@@ -12,6 +12,14 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import gen_batches
 from sklearn.utils.sparsefuncs import mean_variance_axis
 
+from skae._array_api import (
+    is_numpy,
+    ops_for,
+    to_namespace_of,
+    to_numpy,
+    widest_float,
+)
+
 
 class Batches:
     """The mini-batches of an epoch, gathered into reused arrays.
@@ -30,7 +38,9 @@ class Batches:
         self.n_batches = -(-self.n_samples // batch_size)
         self._X_rows = self._T_rows = None  # made at the first shuffled epoch
         self._noisy_rows = None  # made at the first corrupted dense batch
-        self._total_weight = None if sample_weight is None else sample_weight.sum()
+        self._total_weight = (
+            None if sample_weight is None else ops_for(sample_weight).sum(sample_weight)
+        )
 
     def epoch(self, order=None, noise=None):
         """Yield ``(X, T, sample_weight, share of the epoch's loss)`` per batch,
@@ -41,15 +51,17 @@ class Batches:
             self._X_rows = _row_buffer(self.X, self.batch_size)
             if self.T is not self.X:
                 self._T_rows = _row_buffer(self.T, self.batch_size)
+        if order is not None and not is_numpy(self.X):
+            order = to_namespace_of(order, self.X)  # gathered on X's device
         for batch in gen_batches(self.n_samples, self.batch_size):
             rows = batch if order is None else order[batch]
-            w = None if self.sample_weight is None else self.sample_weight[rows]
+            w = None if self.sample_weight is None else _take(self.sample_weight, rows)
             if w is None:
                 share = (batch.stop - batch.start) / self.n_samples
-            elif not w.any():
+            elif not float(ops_for(w).max(w)) > 0:  # weights are not negative
                 continue
             else:
-                share = float(w.sum() / self._total_weight)
+                share = float(ops_for(w).sum(w) / self._total_weight)
             X = _take_rows(self.X, rows, self._X_rows)
             T = X if self.T is self.X else _take_rows(self.T, rows, self._T_rows)
             if noise is not None:
@@ -58,7 +70,7 @@ class Batches:
 
     def _noisy(self, X):
         """Where a dense batch's corrupted copy goes (None for sparse)."""
-        if sparse.issparse(X):
+        if sparse.issparse(X) or not is_numpy(X):
             return None
         if self._noisy_rows is None:
             self._noisy_rows = np.empty((self.batch_size, X.shape[1]), X.dtype)
@@ -130,12 +142,16 @@ def check_validation_set(estimator, X_val, T_val, sample_weight_val, T, X=None):
         raise ValueError(
             f"X_val has {X_val.shape[0]} sample; a validation set needs at least 2."
         )
-    if sample_weight_val is not None and np.count_nonzero(sample_weight_val) < 2:
-        raise ValueError(
-            "sample_weight_val gives a positive weight to "
-            f"{np.count_nonzero(sample_weight_val)} sample; a validation set "
-            "needs at least 2."
+    if sample_weight_val is not None:
+        ops = ops_for(sample_weight_val)
+        n_positive = int(
+            ops.sum(ops.astype(sample_weight_val > 0, sample_weight_val.dtype))
         )
+        if n_positive < 2:
+            raise ValueError(
+                f"sample_weight_val gives a positive weight to {n_positive} "
+                "sample; a validation set needs at least 2."
+            )
     if T_val.shape[1] != T.shape[1]:
         raise ValueError(
             f"y_val has {T_val.shape[1]} outputs, but y has {T.shape[1]}: "
@@ -163,12 +179,15 @@ def _moments(A):
     n_features = A.shape[1]
     rows = max(1, int(get_config()["working_memory"] * 2**20) // (16 * n_features))
     count, mean, m2 = 0, np.zeros(n_features), np.zeros(n_features)
+    ops, wide = ops_for(A), widest_float(A)
     for chunk in gen_batches(A.shape[0], rows):
-        block = np.array(A[chunk], dtype=np.float64)  # a copy: A is the data
+        # in A's namespace: only the per-feature moments come to the host
+        block = ops.astype(A[chunk, :], wide)
         n_block = block.shape[0]
-        block_mean = block.mean(axis=0)
-        block -= block_mean
-        block_m2 = np.einsum("ij,ij->j", block, block)
+        block_mean = ops.sum(block, axis=0) / n_block
+        block = block - block_mean  # a new array: A is the user's data
+        block_m2 = to_numpy(ops.columnwise_dot(block, block)).astype(np.float64)
+        block_mean = to_numpy(block_mean).astype(np.float64)
         delta = block_mean - mean
         total = count + n_block
         mean += delta * (n_block / total)
@@ -217,12 +236,22 @@ def rows_sliceable(X, T):
 
 
 def _row_buffer(A, n_rows):
-    """An array for ``n_rows`` rows of a dense ``A`` (None for sparse ``A``)."""
-    return None if sparse.issparse(A) else np.empty((n_rows, A.shape[1]), A.dtype)
+    """An array for ``n_rows`` rows of a dense NumPy ``A`` (None for sparse
+    ``A``, and for another namespace's, which gathers into new arrays)."""
+    if sparse.issparse(A) or not is_numpy(A):
+        return None
+    return np.empty((n_rows, A.shape[1]), A.dtype)
 
 
 def _take_rows(A, rows, buffer):
     """Rows of ``A``: a view for a slice, else gathered into ``buffer``."""
-    if isinstance(rows, slice) or buffer is None:
-        return A[rows]
+    if isinstance(rows, slice):
+        return A[rows, :]
+    if buffer is None:
+        return A[rows] if sparse.issparse(A) else ops_for(A).take(A, rows, axis=0)
     return A.take(rows, axis=0, out=buffer[: len(rows)], mode="clip")
+
+
+def _take(w, rows):
+    """The entries ``rows`` (a slice or indices) of a 1-D array."""
+    return w[rows] if isinstance(rows, slice) else ops_for(w).take(w, rows, axis=0)

@@ -10,20 +10,39 @@ names what was wrong and how to fix it, before anything is allocated or fitted.
 import os
 
 import numpy as np
+from scipy import sparse
+from sklearn.externals import array_api_compat
 from sklearn.utils.validation import _check_sample_weight
 
+from skae._array_api import (
+    check_same_namespace,
+    dispatching,
+    is_numpy,
+    numpy_dtype,
+    ops_for,
+    widest_float,
+)
 from skae._objective import chunk_rows
 
 _DTYPES = (np.float64, np.float32)
 
 
-def input_dtype(estimator, reset, dtype=None):
-    """The dtype to validate data into: ``dtype`` if given (validation data
-    takes the training data's), float64 or float32 on a fresh fit, else the
-    dtype the parameters were fitted in."""
-    if dtype is not None:
-        return dtype
-    return _DTYPES if reset else estimator._theta.dtype
+def input_dtype(estimator, reset, X, like=None, method="fit"):
+    """The dtype to validate ``X`` into: that of the training data ``like``
+    if given (for validation data), float64 or float32 of ``X``'s namespace
+    on a fresh fit, else the dtype the parameters were fitted in; ``X`` must
+    be in the namespace and on the device of ``like`` or of the parameters."""
+    name = type(estimator).__name__
+    if like is not None:
+        check_same_namespace(X, like, name, method, subject="the training data is")
+        return like.dtype
+    if reset:
+        if not dispatching() or is_numpy(X):
+            return _DTYPES
+        xp = array_api_compat.array_namespace(X)
+        return (xp.float64, xp.float32)
+    check_same_namespace(X, estimator._theta, name, method)
+    return estimator._theta.dtype
 
 
 def stochastic_solver(estimator):
@@ -44,19 +63,24 @@ def normalized_weights(sample_weight, X):
     values.
     """
     sample_weight = _check_sample_weight(
-        sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        sample_weight, X, dtype=widest_float(X), ensure_non_negative=True
     )
-    largest = sample_weight.max()
+    ops = ops_for(sample_weight)
+    largest = float(ops.max(sample_weight))
     if largest == 0:  # scikit-learn's own check says so first since 1.9
         raise ValueError(
             "All sample weights are zero: at least one sample needs a positive weight."
         )
-    return (sample_weight / largest).astype(X.dtype, copy=False)
+    return ops.astype(sample_weight / largest, X.dtype)
 
 
 def check_unit_interval(X):
     """The cross-entropy is defined for data in [0, 1] only."""
-    low, high = X.min(), X.max()
+    if sparse.issparse(X):
+        low, high = X.min(), X.max()
+    else:
+        ops = ops_for(X)
+        low, high = float(ops.min(X)), float(ops.max(X))
     if low < 0 or high > 1:
         raise ValueError(
             "loss='cross_entropy' needs data in [0, 1], but X ranges over "
@@ -76,7 +100,8 @@ def check_memory(estimator, network, n_samples, dtype, available=None):
         available = _physical_memory()
         if available is None:
             return
-    itemsize = np.dtype(dtype).itemsize
+    dtype = numpy_dtype(dtype)
+    itemsize = dtype.itemsize
     # theta, its gradient, the copy of the last recorded iteration and the
     # rollback's backup, plus the solver's state (scipy's L-BFGS keeps ten
     # pairs of float64 vectors and a few more)
@@ -123,9 +148,12 @@ def check_weight_decay(weight_decay, weights):
     not finite at the weights training starts from."""
     if not weight_decay:
         return
-    dtype = weights.dtype
-    squared_norm = float(np.linalg.norm(weights.astype(np.float64))) ** 2
-    largest = float(np.abs(weights).max(initial=0.0))
+    dtype = numpy_dtype(weights.dtype)
+    ops = ops_for(weights)
+    largest = float(ops.max(ops.abs(weights))) if weights.shape[0] else 0.0
+    # scaled by the largest: no overflow in the weights' own dtype
+    scaled = weights / largest if largest else weights
+    squared_norm = float(ops.vdot(scaled, scaled)) * largest**2
     limit = float(np.finfo(dtype).max) / max(
         squared_norm, 2 * largest, np.finfo(dtype).tiny
     )
@@ -143,7 +171,7 @@ def check_sparsity_weight(sparsity_weight, sparsity_target, dtype):
     it reaches ``beta * max(rho, 1 - rho) / eps``."""
     if not sparsity_weight:
         return
-    finfo = np.finfo(dtype)
+    finfo = np.finfo(numpy_dtype(dtype))
     rho = sparsity_target
     limit = float(finfo.max) * float(finfo.eps) / max(rho, 1 - rho)
     if sparsity_weight >= limit:

@@ -12,6 +12,8 @@ import numpy as np
 from scipy import sparse
 from sklearn.utils._param_validation import InvalidParameterError
 
+from skae._array_api import numpy_dtype, ops_for, to_namespace_of
+
 KINDS = ("masking", "gaussian", "salt_and_pepper")
 
 # the levels each kind accepts, and what a level means there
@@ -46,7 +48,7 @@ def check_corruption(estimator, X):
             f"The 'corruption_level' parameter of {name} must be in {interval} "
             f"for corruption={kind!r} ({meaning}); got {level!r}."
         )
-    largest = float(np.finfo(X.dtype).max)
+    largest = float(np.finfo(numpy_dtype(X.dtype)).max)
     if kind == "gaussian" and 10 * level > largest:  # noise beyond 10 sigma: inf
         raise InvalidParameterError(
             f"The 'corruption_level' parameter of {name} is the noise's standard "
@@ -88,8 +90,9 @@ class Corruption:
         self.level = level
         self._rng = np.random.default_rng(random_state.randint(np.iinfo(np.int32).max))
         if kind == "salt_and_pepper":
-            self._low = X.min(axis=0)[None, :]
-            self._high = X.max(axis=0)[None, :]
+            ops = ops_for(X)
+            self._low = ops.min(X, axis=0)[None, :]
+            self._high = ops.max(X, axis=0)[None, :]
 
     def __call__(self, X, out=None):
         """A corrupted copy of the rows ``X`` (in ``out`` when given, dense)."""
@@ -98,32 +101,34 @@ class Corruption:
             corrupted.data *= self._uniform(corrupted.data.shape) >= self.level
             corrupted.eliminate_zeros()
             return corrupted
+        # drawn by NumPy, on the host (the draws of a NumPy fit), and moved
+        # to X's device: one batch of draws per step
+        ops = ops_for(X)
         if out is None:
-            out = np.empty_like(X)
+            out = ops.empty_like(X)
         if self.kind == "masking":
             keep = self._uniform(X.shape) >= self.level
-            return np.multiply(X, keep, out=out)
+            return ops.multiply(X, ops.mask_like(keep, X), out=out)
         if self.kind == "gaussian":
-            noise = self._rng.standard_normal(X.shape, dtype=X.dtype)
+            noise = self._rng.standard_normal(X.shape, dtype=numpy_dtype(X.dtype))
             noise *= self.level
-            return np.add(X, noise, out=out)
+            return ops.add(X, to_namespace_of(noise, X), out=out)
         # salt and pepper: one uniform decides whether (u < level) and which
         # (u < level / 2: the minimum, else the maximum)
-        u = self._uniform(X.shape)
-        np.copyto(out, X)
-        np.copyto(out, self._high, where=u < self.level)
-        np.copyto(out, self._low, where=u < self.level / 2)
-        return out
+        u = to_namespace_of(self._uniform(X.shape), X)
+        ops.copyto(out, X)
+        out = ops.put_where(out, self._high, u < self.level)
+        return ops.put_where(out, self._low, u < self.level / 2)
 
     def whole(self, X, chunk_rows):
         """A corrupted copy of all of ``X``, drawn ``chunk_rows`` rows at a time
         (L-BFGS: one draw per fit, so that the objective is deterministic)."""
         if sparse.issparse(X):
             return self(X)
-        out = np.empty_like(X)
+        out = ops_for(X).empty_like(X)
         for start in range(0, X.shape[0], chunk_rows):
-            rows = slice(start, start + chunk_rows)
-            self(X[rows], out=out[rows])
+            rows = slice(start, min(start + chunk_rows, X.shape[0]))
+            self(X[rows, :], out=out[rows, :])
         return out
 
     def _uniform(self, shape):

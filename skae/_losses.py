@@ -103,6 +103,8 @@ LOSSES = {loss.name: loss for loss in (SquaredError, CrossEntropy)}
 def _residual(Y, T, out=None):
     """``Y - T`` into ``out`` (a new array by default); a sparse ``T`` (an
     autoencoder's sparse input) is subtracted entry by entry, never densified."""
+    if type(T) is np.ndarray:  # the fast path: issparse costs more than this
+        return np.subtract(Y, T, out=out)
     if not sparse.issparse(T):
         return ops_for(Y).subtract(Y, T, out=out)
     if out is None:
@@ -117,6 +119,6 @@ def _residual(Y, T, out=None):
 
 def _rowwise_dot(T, Z):
     """``sum_k t_ik z_ik`` for each row, for a dense or sparse ``T``."""
-    if sparse.issparse(T):
+    if type(T) is not np.ndarray and sparse.issparse(T):
         return np.asarray(sparse.csr_matrix(T).multiply(Z).sum(axis=1)).ravel()
     return ops_for(Z).rowwise_dot(T, Z)

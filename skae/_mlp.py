@@ -2,6 +2,8 @@
 
 # License: BSD-3-Clause
 
+import math
+
 import numpy as np
 from scipy import sparse
 from sklearn.base import (
@@ -17,6 +19,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from skae._array_api import ops_for, to_namespace_of
 from skae._base import BaseNetwork
 from skae._checks import input_dtype, normalized_weights, stochastic_solver
 from skae.activations import Identity
@@ -226,26 +229,32 @@ class MLPRegressorGD(
 
     def _validation_score(self, X, T, sample_weight):
         Y = self._forward(X)
-        if not np.isfinite(Y).all():  # outputs overflowed on unseen data
+        ops = ops_for(Y)
+        if not math.isfinite(float(ops.max(ops.abs(Y)))):  # overflowed on unseen data
             return -np.inf
         return r2_score(T, Y, sample_weight=sample_weight)
 
-    def _validate_training_data(self, X, y, sample_weight, reset, dtype=None):
+    def _validate_training_data(
+        self, X, y, sample_weight, reset, like=None, method="fit"
+    ):
         X, y = validate_data(
             self,
             X,
             y,
             accept_sparse=("csr", "csc"),
-            dtype=input_dtype(self, reset, dtype),
+            dtype=input_dtype(self, reset, X, like, method),
             multi_output=True,
             y_numeric=True,
             reset=reset,
         )
         if reset:
             self._y_ndim = y.ndim
-        y = y.reshape(y.shape[0], -1).astype(X.dtype, copy=False)
+        # targets and weights of another namespace go where X is
+        y = to_namespace_of(y, X)
+        ops = ops_for(y)
+        y = ops.astype(ops.reshape(y, (y.shape[0], -1)), X.dtype)
         if sample_weight is not None:
-            sample_weight = normalized_weights(sample_weight, X)
+            sample_weight = to_namespace_of(normalized_weights(sample_weight, X), X)
         return X, y, sample_weight
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -299,7 +308,7 @@ class MLPRegressorGD(
             validation = None
             if X_val is not None:
                 validation = self._validate_training_data(
-                    X_val, y_val, sample_weight_val, reset=False, dtype=X.dtype
+                    X_val, y_val, sample_weight_val, reset=False, like=X
                 )
             return self._fit_network(X, y, w, validation=validation)
 
@@ -325,13 +334,19 @@ class MLPRegressorGD(
         self._validate_hyperparameters(incremental=True)
         reset = not hasattr(self, "_theta")
         with self._rollback_on_error(keep_divergence=False):
-            X, y, w = self._validate_training_data(X, y, sample_weight, reset)
+            X, y, w = self._validate_training_data(
+                X, y, sample_weight, reset, method="partial_fit"
+            )
             return self._fit_network(X, y, w, incremental=True)
 
-    def _validate_input(self, X):
+    def _validate_input(self, X, method="predict"):
         check_is_fitted(self)
         return validate_data(
-            self, X, accept_sparse=("csr", "csc"), dtype=self._theta.dtype, reset=False
+            self,
+            X,
+            accept_sparse=("csr", "csc"),
+            dtype=input_dtype(self, False, X, method=method),
+            reset=False,
         )
 
     def predict(self, X):
@@ -348,7 +363,7 @@ class MLPRegressorGD(
             Predictions, 1-D when ``y`` was 1-D at fit.
         """
         Y = self._forward(self._validate_input(X))
-        return Y.ravel() if self._y_ndim == 1 else Y
+        return ops_for(Y).reshape(Y, (-1,)) if self._y_ndim == 1 else Y
 
     def transform(self, X):
         """Return the activations of the last hidden layer.
@@ -364,9 +379,9 @@ class MLPRegressorGD(
             Last hidden layer's activations (``X`` itself when there is no
             hidden layer).
         """
-        X = self._validate_input(X)
+        X = self._validate_input(X, method="transform")
         if self._network.n_layers == 1:  # no hidden layer: the input, as an array
-            return X.toarray() if sparse.issparse(X) else X.copy()
+            return X.toarray() if sparse.issparse(X) else ops_for(X).copy(X)
         return self._forward(X, stop=self._network.n_layers - 1)
 
     def __sklearn_tags__(self):

@@ -217,11 +217,11 @@ class Network:
             if owner != layer:
                 # tied decoder layer, first to reach the shared weights: its
                 # gradient, transposed, into its mirror's (contiguous) slot
-                _weight_gradient(A, delta, out=grads[owner][0], transposed=True)
+                _weight_gradient(ops, A, delta, out=grads[owner][0], transposed=True)
             elif self.tied:
-                dW += _weight_gradient(A, delta)  # the encoder's own share
+                dW += _weight_gradient(ops, A, delta)  # the encoder's own share
             else:
-                _weight_gradient(A, delta, out=dW)
+                _weight_gradient(ops, A, delta, out=dW)
             ops.sum(delta, axis=0, out=db)
             if layer == 0:
                 break
@@ -278,14 +278,13 @@ class Workspace:
         return cut
 
 
-def _weight_gradient(A, delta, out=None, transposed=False):
+def _weight_gradient(ops, A, delta, out=None, transposed=False):
     """``A.T @ delta`` (or its transpose ``delta.T @ A``) into ``out``."""
     if type(A) is not np.ndarray and sparse.issparse(A):  # layer 0, never tied
         if out is None:
             return A.T @ delta
         out[...] = A.T @ delta
         return out
-    ops = ops_for(delta)
     left, right = (delta.T, A) if transposed else (A.T, delta)
     if A.shape[0] == 1:  # one sample (SGD): an outer product, by broadcasting
         return ops.multiply(left, right, out=out)

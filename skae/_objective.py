@@ -2,12 +2,10 @@
 
 # License: BSD-3-Clause
 
-import re
-
 import numpy as np
 from sklearn import get_config
 
-from skae._array_api import ops_for
+from skae._array_api import numpy_dtype, ops_for
 from skae._batches import rows_sliceable
 
 
@@ -248,7 +246,7 @@ def chunk_rows(network, dtype, working_memory=None):
     if working_memory is None:
         working_memory = get_config()["working_memory"]
     widths = network.layer_sizes[1:]
-    row_bytes = _itemsize(dtype) * (3 * sum(widths) + 2 * widths[-1])
+    row_bytes = numpy_dtype(dtype).itemsize * (3 * sum(widths) + 2 * widths[-1])
     return max(1, int(working_memory * 2**20 // row_bytes))
 
 
@@ -274,14 +272,6 @@ def _take_pair(X, T, rows):
 def _rows_of(share, rows):
     """The shares of a chunk's rows: ``1 / n`` stays a scalar."""
     return share if isinstance(share, float) else share[rows, :]
-
-
-def _itemsize(dtype):
-    """Bytes of one number of ``dtype``, a NumPy or another namespace's dtype."""
-    try:
-        return np.dtype(dtype).itemsize
-    except TypeError:  # another namespace's (array_api_strict's has no itemsize)
-        return int(re.search(r"(\d+)$", str(dtype)).group(1)) // 8
 
 
 def _weighted_mean(code, share):

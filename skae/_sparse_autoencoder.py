@@ -4,9 +4,9 @@
 
 from numbers import Real
 
-import numpy as np
 from sklearn.utils._param_validation import Interval
 
+from skae._array_api import ops_for, widest_float
 from skae._autoencoder_base import BaseAutoEncoder
 from skae._checks import check_sparsity_weight
 from skae._penalties import KLSparsity
@@ -291,8 +291,9 @@ class SparseAutoEncoder(BaseAutoEncoder):
 
     def _after_fit(self, X):
         # a sum over chunks: no array of all the codes
+        ops = ops_for(self._theta)
         total = sum(
-            code.sum(axis=0, dtype=np.float64)
+            ops.sum(code, axis=0, dtype=widest_float(code))
             for _, code in self._forward_chunks(X, stop=self._code_layer)
         )
-        self.mean_activation_ = (total / X.shape[0]).astype(self._theta.dtype)
+        self.mean_activation_ = ops.astype(total / X.shape[0], self._theta.dtype)

@@ -9,6 +9,7 @@ import warnings
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
+from skae._array_api import numpy_dtype, ops_for, to_namespace_of, to_numpy
 from skae._batches import Batches
 from skae._blas import BlasThreadTuner
 from skae._endings import AbnormalEndings
@@ -94,7 +95,7 @@ class TrainingRun(AbnormalEndings):
         self.threads = None
         # the parameters of the last recorded iteration: where an interrupt or
         # a divergence goes back to (a buffer updated in place per epoch)
-        self.recorded_theta = estimator._theta.copy()
+        self.recorded_theta = ops_for(estimator._theta).copy(estimator._theta)
         self.recorded_state = None  # and the stochastic solver's state
         self.n_recorded = 0
         self._n_iter_start = estimator.n_iter_
@@ -130,7 +131,7 @@ class TrainingRun(AbnormalEndings):
         est = self.estimator
         est._optimizer = optimizer = est._make_optimizer()
         self.recorded_state = _copy_state(optimizer.state)
-        gradient = np.empty_like(est._theta)
+        gradient = ops_for(est._theta).empty_like(est._theta)
         converged = False
         for _ in range(1 if self.incremental else est.max_iter):
             start = time.perf_counter()
@@ -196,7 +197,7 @@ class TrainingRun(AbnormalEndings):
         """
         est, objective, interrupts = self.estimator, self.objective, self.interrupts
         X, T, sample_weight = self.batches.X, self.batches.T, self.batches.sample_weight
-        dtype = est._theta.dtype
+        like, dtype = est._theta, numpy_dtype(est._theta.dtype)
         if self.corruption is not None:  # one draw: the input, never the target
             rows = objective.chunk_rows or chunk_rows(est._network, dtype)
             X = self.corruption.whole(X, rows)
@@ -208,19 +209,25 @@ class TrainingRun(AbnormalEndings):
             if interrupts.requested:
                 raise KeyboardInterrupt
             threads.begin()
-            # computed in the data's dtype; scipy works in float64
+            # computed in the data's dtype (and namespace); scipy works in
+            # float64 on the host: only these two vectors cross
             loss, gradient = objective.loss_and_gradient(
-                theta.astype(dtype, copy=False), X, T, sample_weight
+                to_namespace_of(theta.astype(dtype, copy=False), like),
+                X,
+                T,
+                sample_weight,
             )
             threads.end()
-            return loss, gradient.astype(np.float64, copy=False)
+            return loss, to_numpy(gradient).astype(np.float64, copy=False)
 
         def callback(intermediate_result):
             theta = intermediate_result.x
             if not (np.isfinite(intermediate_result.fun) and np.isfinite(theta).all()):
                 self._diverged()
             stop = self._end_iteration(
-                intermediate_result.fun, state["start"], theta=theta.astype(dtype)
+                intermediate_result.fun,
+                state["start"],
+                theta=to_namespace_of(theta.astype(dtype), like),
             )
             state["start"] = time.perf_counter()
             if stop or self.fit_tasks.stop_requested:
@@ -228,7 +235,11 @@ class TrainingRun(AbnormalEndings):
                 raise StopIteration
 
         result = minimize_lbfgs(
-            fun, est._theta.astype(np.float64), est.max_iter, est.max_fun, callback
+            fun,
+            to_numpy(est._theta).astype(np.float64),
+            est.max_iter,
+            est.max_fun,
+            callback,
         )
         # the parameters are those of the last recorded iteration (set by the
         # callback), whatever point the line search tried last
@@ -297,7 +308,7 @@ class TrainingRun(AbnormalEndings):
             if est.early_stopping:
                 improved = score > est.best_validation_score_ + est.tol
                 if self.best is None or score > self.best[0]:
-                    self.best = (score, theta.copy())
+                    self.best = (score, ops_for(theta).copy(theta))
             est.best_validation_score_ = max(est.best_validation_score_, score)
         est.loss_ = loss
         est.best_loss_ = min(est.best_loss_, loss)
@@ -305,7 +316,7 @@ class TrainingRun(AbnormalEndings):
         if optimizer is None:  # L-BFGS: a new array each iteration
             self.recorded_theta = theta
         else:  # the stochastic solvers update theta and their state in place
-            np.copyto(self.recorded_theta, theta)
+            ops_for(theta).copyto(self.recorded_theta, theta)
             _copy_state(optimizer.state, into=self.recorded_state)
         self.n_recorded += 1
         est.n_iter_ += 1
@@ -346,24 +357,31 @@ def _all_finite(array, squared=False):
     finite, so is every entry and every square. An exact test when the sum
     overflows.
     """
-    if math.isfinite(np.vdot(array, array)):
+    ops = ops_for(array)
+    if math.isfinite(ops.vdot(array, array)):
         return True
+    largest = float(ops.max(ops.abs(array)))  # nan where an entry is nan
     if squared:  # Adam's second moment would overflow to inf: no step left
-        largest = np.abs(array).max()
-        return bool(largest < math.sqrt(np.finfo(array.dtype).max))
-    return bool(np.isfinite(array).all())
+        return largest < math.sqrt(float(ops.finfo(array.dtype).max))
+    return math.isfinite(largest)
 
 
 def _copy_state(state, into=None):
     """A copy of a solver's state dict (arrays copied into ``into``'s)."""
     if into is None:
-        return {
-            key: value.copy() if isinstance(value, np.ndarray) else value
-            for key, value in state.items()
-        }
+        return {key: _copied(value) for key, value in state.items()}
     for key, value in state.items():
-        if isinstance(value, np.ndarray) and isinstance(into.get(key), np.ndarray):
-            np.copyto(into[key], value)
+        target = into.get(key)
+        if _is_array(value) and type(target) is type(value):
+            ops_for(value).copyto(target, value)
         else:
-            into[key] = value.copy() if isinstance(value, np.ndarray) else value
+            into[key] = _copied(value)
     return into
+
+
+def _is_array(value):
+    return hasattr(value, "shape") and hasattr(value, "dtype")
+
+
+def _copied(value):
+    return ops_for(value).copy(value) if _is_array(value) else value

@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 
+from skae._array_api import to_numpy
+
 __all__ = ["plot_filters"]
 
 
@@ -63,7 +65,8 @@ def plot_filters(estimator, image_shape=None, n_cols=None, ax=None, cmap="gray")
             "pip install matplotlib"
         ) from error
 
-    weights = np.asarray(getattr(estimator, "coefs_", [estimator])[0])
+    # on the host, whatever namespace or device the model was fitted on
+    weights = np.asarray(to_numpy(getattr(estimator, "coefs_", [estimator])[0]))
     n_features, n_units = weights.shape
     if image_shape is None:
         side = math.isqrt(n_features)

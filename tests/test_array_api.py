@@ -3,11 +3,17 @@ input's namespace (array_api_strict, and PyTorch on the CPU where installed)."""
 
 # License: BSD-3-Clause
 
+import importlib.util
+import warnings
+
 import array_api_strict as xps
 import numpy as np
 import pytest
+import sklearn
 from numpy.testing import assert_allclose
+from sklearn.exceptions import ConvergenceWarning
 
+from skae import AutoEncoder, MLPRegressorGD, SparseAutoEncoder
 from skae._array_api import NUMPY, ArrayAPIOps, ops_for
 from skae._losses import CrossEntropy, SquaredError
 from skae._network import Network
@@ -162,3 +168,199 @@ def test_solver_steps_compute_in_the_parameters_namespace(make):
         theirs.step(theta_xp, xps.asarray(gradient))
     assert type(theta_xp) is type(xps.asarray(0.0))
     assert_allclose(np.asarray(theta_xp), theta, rtol=1e-14, atol=1e-15)
+
+
+# -- the estimators under scikit-learn's array_api_dispatch ---------------------
+
+
+@pytest.fixture
+def dispatch(monkeypatch):
+    """scikit-learn's Array API switch (and the variable it asks of scipy)."""
+    monkeypatch.setenv("SCIPY_ARRAY_API", "1")
+    with sklearn.config_context(array_api_dispatch=True):
+        yield
+
+
+ESTIMATORS = {
+    "regressor": lambda solver: MLPRegressorGD(
+        hidden_layer_sizes=(7,), solver=solver, max_iter=6, random_state=0
+    ),
+    "autoencoder": lambda solver: AutoEncoder(
+        n_components=4, solver=solver, max_iter=6, random_state=0
+    ),
+    "sparse": lambda solver: SparseAutoEncoder(
+        n_components=4, solver=solver, max_iter=6, random_state=0
+    ),
+    "tied-deep": lambda solver: AutoEncoder(
+        n_components=3,
+        hidden_layer_sizes=(8,),
+        tied_weights=True,
+        out_activation="sigmoid",
+        solver=solver,
+        max_iter=6,
+        random_state=0,
+    ),
+    "masking": lambda solver: AutoEncoder(
+        n_components=4,
+        corruption="masking",
+        corruption_level=0.3,
+        solver=solver,
+        max_iter=6,
+        random_state=0,
+    ),
+    "gaussian": lambda solver: AutoEncoder(
+        n_components=4,
+        corruption="gaussian",
+        corruption_level=0.1,
+        solver=solver,
+        max_iter=6,
+        random_state=0,
+    ),
+    "salt_and_pepper": lambda solver: SparseAutoEncoder(
+        n_components=4,
+        corruption="salt_and_pepper",
+        corruption_level=0.2,
+        solver=solver,
+        max_iter=6,
+        random_state=0,
+    ),
+    "greedy": lambda solver: AutoEncoder(
+        n_components=3,
+        hidden_layer_sizes=(6,),
+        init="greedy",
+        solver=solver,
+        max_iter=6,
+        random_state=0,
+    ),
+    # tanh: with relu, the second stage's L-BFGS sits on a plateau of dead
+    # units, where PyTorch's last-bit differences from NumPy's BLAS choose
+    # another step (array_api_strict computes with NumPy, bit for bit)
+    "greedy-regressor": lambda solver: MLPRegressorGD(
+        hidden_layer_sizes=(6, 4),
+        activation="tanh",
+        init="greedy",
+        solver=solver,
+        max_iter=6,
+        random_state=0,
+    ),
+}
+
+
+def _data(digits01, kind, dtype="float64"):
+    X = digits01[:150].astype(dtype)
+    y = (X @ np.linspace(-1, 1, X.shape[1])).astype(dtype)
+    return (X, y) if kind.endswith("regressor") else (X,)
+
+
+def _outputs(estimator, X):
+    if isinstance(estimator, MLPRegressorGD):
+        return {"predict": estimator.predict(X), "transform": estimator.transform(X)}
+    codes = estimator.transform(X)
+    return {
+        "transform": codes,
+        "inverse_transform": estimator.inverse_transform(codes),
+        "score_samples": estimator.score_samples(X),
+    }
+
+
+def _installed_namespaces():
+    """array_api_strict (in the test extra) and, where installed, PyTorch on
+    the CPU, as array_api_compat wraps it for scikit-learn."""
+    namespaces = {"array_api_strict": xps}
+    if importlib.util.find_spec("torch") is not None:
+        from sklearn.externals.array_api_compat import torch as xp_torch
+
+        namespaces["torch"] = xp_torch
+    return namespaces
+
+
+NAMESPACES = _installed_namespaces()
+
+
+@pytest.mark.parametrize("namespace", NAMESPACES)
+@pytest.mark.parametrize("solver", ["sgd", "adam", "lbfgs"])
+@pytest.mark.parametrize("kind", ESTIMATORS)
+def test_a_fit_in_a_namespace_is_the_numpy_fit(
+    kind, solver, namespace, digits01, dispatch
+):
+    xp = NAMESPACES[namespace]
+    data = _data(digits01, kind)
+    with sklearn.config_context(array_api_dispatch=False), warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        reference = ESTIMATORS[kind](solver).fit(*data)
+        expected = _outputs(reference, data[0])
+        expected_score = reference.score(*data)
+    data_xp = [xp.asarray(array) for array in data]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        estimator = ESTIMATORS[kind](solver).fit(*data_xp)
+    for ours, theirs in zip(
+        estimator.coefs_ + estimator.intercepts_,
+        reference.coefs_ + reference.intercepts_,
+    ):
+        assert type(ours) is type(data_xp[0])
+        assert_allclose(np.asarray(ours), theirs, rtol=1e-5, atol=1e-12)
+    assert estimator.loss_curve_ == pytest.approx(reference.loss_curve_, rel=1e-10)
+    for name, value in _outputs(estimator, data_xp[0]).items():
+        assert type(value) is type(data_xp[0]), name
+        assert value.dtype == xp.float64, name
+        assert_allclose(np.asarray(value), expected[name], rtol=1e-5, atol=1e-10)
+    assert float(estimator.score(*data_xp)) == pytest.approx(expected_score, rel=1e-8)
+
+
+@pytest.mark.parametrize("kind", ["regressor", "autoencoder"])
+def test_float32_partial_fit_and_validation_sets_stay_in_the_namespace(
+    kind, digits01, dispatch
+):
+    data = _data(digits01, kind, "float32")
+    half = len(data[0]) // 2
+    train = [xps.asarray(array[:half]) for array in data]
+    held_out = [xps.asarray(array[half:]) for array in data]
+    with sklearn.config_context(array_api_dispatch=False), warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        reference = ESTIMATORS[kind]("adam").set_params(early_stopping=True)
+        reference.fit(*[a[:half] for a in data], **_validation(kind, data, half))
+        reference.set_params(early_stopping=False).partial_fit(
+            *[a[:half] for a in data]
+        )
+    estimator = ESTIMATORS[kind]("adam").set_params(early_stopping=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        estimator.fit(*train, **_validation(kind, held_out, 0))
+        estimator.set_params(early_stopping=False).partial_fit(*train)
+    assert estimator.coefs_[0].dtype == xps.float32
+    assert estimator.validation_scores_ == pytest.approx(
+        reference.validation_scores_, rel=1e-4
+    )
+    assert_allclose(
+        np.asarray(estimator.coefs_[0]), reference.coefs_[0], rtol=1e-4, atol=1e-6
+    )
+
+
+def _validation(kind, data, start):
+    names = ("X_val", "y_val") if kind == "regressor" else ("X_val",)
+    return {name: array[start:, ...] for name, array in zip(names, data)}
+
+
+def test_sample_weights_in_the_namespace(digits01, dispatch):
+    X, y = _data(digits01, "regressor")
+    w = np.linspace(0.0, 2.0, len(X))
+    with sklearn.config_context(array_api_dispatch=False):
+        reference = ESTIMATORS["regressor"]("lbfgs").set_params(tol=1e-3, max_iter=500)
+        reference.fit(X, y, sample_weight=w)
+    estimator = ESTIMATORS["regressor"]("lbfgs").set_params(tol=1e-3, max_iter=500)
+    estimator.fit(xps.asarray(X), xps.asarray(y), sample_weight=xps.asarray(w))
+    assert_allclose(np.asarray(estimator.coefs_[0]), reference.coefs_[0], rtol=1e-8)
+    score = estimator.score(xps.asarray(X), xps.asarray(y), xps.asarray(w))
+    assert float(score) == pytest.approx(reference.score(X, y, w), rel=1e-10)
+
+
+def test_inputs_of_another_namespace_than_the_fit_are_refused(digits01, dispatch):
+    (X,) = _data(digits01, "autoencoder")
+    estimator = AutoEncoder(n_components=2, tol=1e-2, random_state=0)
+    estimator.fit(xps.asarray(X))
+    with pytest.raises(ValueError, match="fitted on array_api_strict arrays"):
+        estimator.transform(X)
+    numpy_model = AutoEncoder(n_components=2, tol=1e-2, random_state=0).fit(X)
+    with pytest.raises(ValueError, match="fitted on numpy arrays"):
+        numpy_model.transform(xps.asarray(X))

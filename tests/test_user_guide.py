@@ -4,6 +4,8 @@ last section, "How the code is organised"."""
 # License: BSD-3-Clause
 
 import re
+import textwrap
+import warnings
 from pathlib import Path
 
 import skae
@@ -58,3 +60,22 @@ def test_the_last_section_names_every_module_of_the_package():
     }
     missing = sorted(name for name in core if f"``{name}``" not in section)
     assert missing == []
+
+
+def test_the_array_api_example_runs_warning_free():
+    text = GUIDE.read_text(encoding="utf-8")
+    section = text[text.index("Running on a GPU") : text.index(LAST_SECTION)]
+    start = section.index(".. code-block:: python")
+    lines = section[start:].splitlines()[1:]
+    body = []
+    for line in lines:
+        if line.strip() and not line.startswith("   "):
+            break  # back at the directive's level
+        if line.strip().startswith(":caption:"):
+            continue
+        body.append(line)
+    code = textwrap.dedent("\n".join(body))
+    assert "array_api_dispatch=True" in code and "assert_allclose" in code
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        exec(compile(code, str(GUIDE), "exec"), {})

@@ -38,6 +38,7 @@ INVENTORIES = {
             )
         ),
         ("sklearn.set_config", "py:function", API),
+        ("sklearn.config_context", "py:function", API),
         ("sklearn.metrics.pairwise_distances_chunked", "py:function", API),
         ("sklearn.model_selection.cross_val_score", "py:function", API),
         ("sklearn.callback", "py:module", "api/sklearn.callback.html#module-$"),
