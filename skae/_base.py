@@ -19,7 +19,7 @@ from sklearn.utils._param_validation import (
 )
 from sklearn.utils.validation import check_is_fitted
 
-from skae._array_api import numpy_dtype, ops_for, to_namespace_of
+from skae._array_api import numpy_dtype, to_namespace_of
 from skae._batches import (
     Validation,
     check_validation_set,
@@ -28,7 +28,7 @@ from skae._batches import (
 )
 from skae._blas import single_threaded_scipy_blas
 from skae._callbacks import CallbackSupportMixin, FitTasks
-from skae._checks import check_memory, check_weight_decay
+from skae._checks import check_architecture, check_memory, check_weight_decay
 from skae._interrupts import InterruptRequests
 from skae._losses import LOSSES
 from skae._network import Network
@@ -374,7 +374,7 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         if fresh:
             self._initialize(X, T.shape[1])
         else:
-            self._check_architecture(X.shape[1], T.shape[1])
+            check_architecture(self, X.shape[1], T.shape[1])
         if not incremental:
             # n_iter_ counts the iterations of the latest fit (scikit-learn's
             # rule under warm_start); loss_curve_ keeps the whole record
@@ -463,54 +463,17 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
                 )
         return self
 
-    def _check_architecture(self, n_features, n_outputs):
-        """warm_start and partial_fit continue the fitted network: its shape and
-        activations must be the ones the current parameters ask for."""
-        network = self._network
-        wanted = (
-            self._layer_sizes(n_features, n_outputs),
-            get_activation(self.activation),
-            self._output_activation(),
-            self._tied_weights(),
-        )
-        fitted = (network.layer_sizes, network.hidden, network.output, network.tied)
-        if wanted != fitted:
-            raise ValueError(
-                "warm_start and partial_fit continue the fitted network, with "
-                f"layer sizes {fitted[0]}, hidden activation {fitted[1]!r} and "
-                f"output activation {fitted[2]!r}, tied weights {fitted[3]}; the "
-                f"current parameters and data ask for layer sizes {wanted[0]}, "
-                f"hidden activation {wanted[1]!r}, output activation "
-                f"{wanted[2]!r}, tied weights {wanted[3]}. Restore "
-                "those parameters, or fit from scratch with warm_start=False."
-            )
-
     def _after_fit(self, X):
         """Set estimator-specific fitted attributes (hook)."""
 
     def _forward(self, X, start=0, stop=None):
         """Activations of layer ``stop`` (default: the output) for the input
-        ``X`` of layer ``start``, computed chunk by chunk: the only array of
-        all the rows is the result."""
-        stop = self._network.n_layers if stop is None else stop
-        chunks = self._forward_chunks(X, start, stop)
-        rows, A = next(chunks)
-        if rows.stop >= X.shape[0]:  # one chunk
-            return A
-        out = ops_for(A).empty_for((X.shape[0], A.shape[1]), A)
-        out[rows, :] = A
-        for rows, A in chunks:
-            out[rows, :] = A
-        return out
+        ``X`` of layer ``start``, by chunks of ``working_memory``."""
+        rows = chunk_rows(self._network, self._theta.dtype)
+        return self._network.forward_chunked(self._theta, X, rows, start, stop)
 
     def _forward_chunks(self, X, start=0, stop=None):
         """Yield ``(rows, activations of layer stop)`` for chunks of the rows
         of ``X`` that fit in scikit-learn's ``working_memory``."""
-        n_rows = chunk_rows(self._network, self._theta.dtype)
-        if X.shape[0] > n_rows:
-            X, _ = rows_sliceable(X, None)  # CSC rows: all entries a slice
-        for first in range(0, max(X.shape[0], 1), n_rows):
-            rows = slice(first, min(first + n_rows, X.shape[0]))
-            part = X if rows.stop - rows.start == X.shape[0] else X[rows, :]
-            activations, _ = self._network.forward(self._theta, part, start, stop)
-            yield rows, activations[-1]
+        rows = chunk_rows(self._network, self._theta.dtype)
+        return self._network.forward_chunks(self._theta, X, rows, start, stop)

@@ -23,6 +23,7 @@ from skae._array_api import (
     widest_float,
 )
 from skae._objective import chunk_rows
+from skae.activations import get_activation
 
 _DTYPES = (np.float64, np.float32)
 
@@ -141,6 +142,29 @@ def check_memory(estimator, network, n_samples, dtype, available=None):
         f"solver={estimator.solver!r} in {np.dtype(dtype).name} needs about "
         f"{_gib(needed)}, {limit}. {advice}."
     )
+
+
+def check_architecture(estimator, n_features, n_outputs):
+    """warm_start and partial_fit continue the fitted network: its shape and
+    activations must be the ones the current parameters ask for."""
+    network = estimator._network
+    wanted = (
+        estimator._layer_sizes(n_features, n_outputs),
+        get_activation(estimator.activation),
+        estimator._output_activation(),
+        estimator._tied_weights(),
+    )
+    fitted = (network.layer_sizes, network.hidden, network.output, network.tied)
+    if wanted != fitted:
+        raise ValueError(
+            "warm_start and partial_fit continue the fitted network, with "
+            f"layer sizes {fitted[0]}, hidden activation {fitted[1]!r} and "
+            f"output activation {fitted[2]!r}, tied weights {fitted[3]}; the "
+            f"current parameters and data ask for layer sizes {wanted[0]}, "
+            f"hidden activation {wanted[1]!r}, output activation "
+            f"{wanted[2]!r}, tied weights {wanted[3]}. Restore "
+            "those parameters, or fit from scratch with warm_start=False."
+        )
 
 
 def check_weight_decay(weight_decay, weights):

@@ -175,6 +175,31 @@ class Network:
                 activations.append(activation.forward(logits, out=out))
         return activations, logits
 
+    def forward_chunks(self, theta, X, rows, start=0, stop=None):
+        """Yield ``(row slice, activations of layer stop)`` for chunks of at
+        most ``rows`` rows of ``X`` (the input of layer ``start``)."""
+        if X.shape[0] > rows and sparse.issparse(X):
+            X = X.tocsr()  # CSC rows: all entries a slice
+        for first in range(0, max(X.shape[0], 1), rows):
+            chunk = slice(first, min(first + rows, X.shape[0]))
+            part = X if chunk.stop - chunk.start == X.shape[0] else X[chunk, :]
+            activations, _ = self.forward(theta, part, start, stop)
+            yield chunk, activations[-1]
+
+    def forward_chunked(self, theta, X, rows, start=0, stop=None):
+        """Activations of layer ``stop`` (default: the output) for all of
+        ``X``, computed ``rows`` rows at a time: the only array of all the
+        rows is the result."""
+        chunks = self.forward_chunks(theta, X, rows, start, stop)
+        chunk, A = next(chunks)
+        if chunk.stop >= X.shape[0]:  # one chunk
+            return A
+        out = ops_for(A).empty_for((X.shape[0], A.shape[1]), A)
+        out[chunk, :] = A
+        for chunk, A in chunks:
+            out[chunk, :] = A
+        return out
+
     def backward(
         self,
         theta,
