@@ -4,6 +4,7 @@ input's namespace (array_api_strict, and PyTorch on the CPU where installed)."""
 # License: BSD-3-Clause
 
 import importlib.util
+import pickle
 import warnings
 
 import array_api_strict as xps
@@ -11,6 +12,7 @@ import numpy as np
 import pytest
 import sklearn
 from numpy.testing import assert_allclose
+from scipy import sparse
 from sklearn.exceptions import ConvergenceWarning
 
 from skae import AutoEncoder, MLPRegressorGD, SparseAutoEncoder
@@ -364,3 +366,88 @@ def test_inputs_of_another_namespace_than_the_fit_are_refused(digits01, dispatch
     numpy_model = AutoEncoder(n_components=2, tol=1e-2, random_state=0).fit(X)
     with pytest.raises(ValueError, match="fitted on numpy arrays"):
         numpy_model.transform(xps.asarray(X))
+
+
+def test_pickling_keeps_the_namespace_and_partial_fit_continues(digits01, dispatch):
+    (X,) = _data(digits01, "autoencoder")
+    X_xp = xps.asarray(X)
+    estimator = AutoEncoder(n_components=3, solver="adam", max_iter=5, random_state=0)
+    with pytest.warns(ConvergenceWarning):  # five epochs, on purpose
+        estimator.fit(X_xp)
+    restored = pickle.loads(pickle.dumps(estimator))
+    assert type(restored.coefs_[0]) is type(X_xp)
+    assert_allclose(
+        np.asarray(restored.transform(X_xp)), np.asarray(estimator.transform(X_xp))
+    )
+    # the solver's state came along: both continue the same way
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        restored.partial_fit(X_xp)
+        estimator.partial_fit(X_xp)
+    assert_allclose(np.asarray(restored.coefs_[0]), np.asarray(estimator.coefs_[0]))
+
+
+def test_a_model_moved_to_numpy_predicts_and_continues_there(digits01, dispatch):
+    from sklearn.utils._array_api import move_estimator_to
+
+    (X,) = _data(digits01, "autoencoder")
+    estimator = AutoEncoder(n_components=3, solver="adam", max_iter=5, random_state=0)
+    with pytest.warns(ConvergenceWarning):  # five epochs, on purpose
+        estimator.fit(xps.asarray(X))
+    moved = move_estimator_to(estimator, np, "cpu")
+    assert type(moved.transform(X)) is np.ndarray
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        moved.partial_fit(X)  # the solver's state follows the parameters
+    assert type(moved._optimizer.state["m"]) is np.ndarray
+
+
+def test_set_output_pandas_from_a_namespace(digits01, dispatch):
+    import pandas as pd  # in the test extra
+
+    (X,) = _data(digits01, "autoencoder")
+    estimator = SparseAutoEncoder(n_components=3, tol=1e-2, random_state=0)
+    estimator.fit(xps.asarray(X))
+    expected = np.asarray(estimator.transform(xps.asarray(X)))
+    frame = estimator.set_output(transform="pandas").transform(xps.asarray(X))
+    assert isinstance(frame, pd.DataFrame)
+    assert list(frame.columns) == list(estimator.get_feature_names_out())
+    assert_allclose(frame.to_numpy(), expected)
+
+
+def test_sparse_input_is_numpys_and_a_model_elsewhere_says_so(digits01, dispatch):
+    (X,) = _data(digits01, "autoencoder")
+    X_sparse = sparse.csr_matrix(X)
+    numpy_model = AutoEncoder(n_components=2, tol=1e-2, random_state=0).fit(X_sparse)
+    assert type(numpy_model.coefs_[0]) is np.ndarray  # trained on the NumPy path
+    estimator = AutoEncoder(n_components=2, tol=1e-2, random_state=0)
+    estimator.fit(xps.asarray(X))
+    with pytest.raises(ValueError, match="SciPy sparse .NumPy only."):
+        estimator.transform(X_sparse)
+
+
+def test_targets_and_weights_of_numpy_follow_x(digits01, dispatch):
+    X, y = _data(digits01, "regressor")
+    w = np.linspace(0.5, 2.0, len(X))
+    estimator = MLPRegressorGD(hidden_layer_sizes=(5,), tol=1e-2, random_state=0)
+    estimator.set_params(solver="lbfgs", max_iter=500)
+    estimator.fit(xps.asarray(X), y, sample_weight=w)  # y and w: NumPy
+    with sklearn.config_context(array_api_dispatch=False):
+        reference = MLPRegressorGD(hidden_layer_sizes=(5,), tol=1e-2, random_state=0)
+        reference.set_params(solver="lbfgs", max_iter=500).fit(X, y, sample_weight=w)
+    assert type(estimator.coefs_[0]) is type(xps.asarray(X))
+    assert_allclose(np.asarray(estimator.coefs_[0]), reference.coefs_[0], rtol=1e-8)
+
+
+def test_plot_filters_draws_a_model_of_another_namespace(digits01, dispatch):
+    import matplotlib  # in the test extra
+
+    matplotlib.use("Agg")
+    from skae.plotting import plot_filters
+
+    (X,) = _data(digits01, "autoencoder")
+    estimator = AutoEncoder(n_components=4, tol=1e-2, random_state=0)
+    estimator.fit(xps.asarray(X))
+    ax = plot_filters(estimator, image_shape=(8, 8))
+    shown = ax.get_images()[0].get_array()
+    assert shown.shape == (2 * 9 + 1, 2 * 9 + 1)  # a 2 x 2 grid of 8 x 8 tiles
