@@ -314,6 +314,12 @@ def check_same_namespace(X, fitted, estimator_name, method, subject="it was fitt
         X = None  # validation will make a NumPy array of it
     if ops_for(X) is ops_for(fitted) and device_of(X) == device_of(fitted):
         return
+    advice = ""
+    if numpy_dtype(fitted.dtype) == np.float64 and not has_float64(X):
+        advice = (
+            f" X's device has no float64: a {numpy_dtype(fitted.dtype)} model "
+            "cannot move there; fit on float32 data for it."
+        )
     raise ValueError(
         f"Inputs passed to {estimator_name}.{method}() must use the same "
         "namespace and the same device as those passed to fit(): "
@@ -321,7 +327,7 @@ def check_same_namespace(X, fitted, estimator_name, method, subject="it was fitt
         f"{device_of(fitted)!r}, and "
         f"got {namespace_name(X)} data on device {device_of(X)!r}. Convert X "
         "(for a NumPy model, np.asarray(X) or X.cpu().numpy()), or refit on "
-        "data like X."
+        f"data like X.{advice}"
     )
 
 
@@ -353,13 +359,22 @@ def to_numpy(array):
     return _convert_to_numpy(array, ops.xp)
 
 
+def _floats_of(array):
+    """The real floating dtypes of ``array``'s namespace on its device."""
+    xp = ops_for(array).xp
+    return xp.__array_namespace_info__().dtypes(
+        device=array_api_compat.device(array), kind="real floating"
+    )
+
+
+def has_float64(array):
+    """Whether ``array``'s device holds float64 (Apple's MPS does not)."""
+    return array is None or is_numpy(array) or "float64" in _floats_of(array)
+
+
 def widest_float(array):
     """float64 of ``array``'s namespace, or float32 on a device without
     float64 (to sum many float32 values in)."""
     if is_numpy(array):
         return np.float64
-    ops = ops_for(array)
-    dtypes = ops.xp.__array_namespace_info__().dtypes(
-        device=array_api_compat.device(array), kind="real floating"
-    )
-    return dtypes.get("float64", array.dtype)
+    return _floats_of(array).get("float64", array.dtype)

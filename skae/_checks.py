@@ -17,6 +17,7 @@ from sklearn.utils.validation import _check_sample_weight
 from skae._array_api import (
     check_same_namespace,
     dispatching,
+    has_float64,
     is_numpy,
     numpy_dtype,
     ops_for,
@@ -41,7 +42,8 @@ def input_dtype(estimator, reset, X, like=None, method="fit"):
         if not dispatching() or is_numpy(X):
             return _DTYPES
         xp = array_api_compat.array_namespace(X)
-        return (xp.float64, xp.float32)
+        # a device without float64 (MPS) trains in float32
+        return (xp.float64, xp.float32) if has_float64(X) else (xp.float32,)
     check_same_namespace(X, estimator._theta, name, method)
     return estimator._theta.dtype
 

@@ -451,3 +451,28 @@ def test_plot_filters_draws_a_model_of_another_namespace(digits01, dispatch):
     ax = plot_filters(estimator, image_shape=(8, 8))
     shown = ax.get_images()[0].get_array()
     assert shown.shape == (2 * 9 + 1, 2 * 9 + 1)  # a 2 x 2 grid of 8 x 8 tiles
+
+
+def test_a_device_without_float64_trains_in_float32_and_says_so(
+    monkeypatch, digits01, dispatch
+):
+    # array_api_strict's devices all hold float64: one that does not (Apple's
+    # MPS) is simulated by hiding float64 from the dtypes skae reads
+    from skae import _array_api
+
+    real = _array_api._floats_of
+    monkeypatch.setattr(
+        _array_api,
+        "_floats_of",
+        lambda array: {k: v for k, v in real(array).items() if k != "float64"},
+    )
+    (X,) = _data(digits01, "autoencoder")
+    counts = xps.asarray((X * 16).astype(np.int64))  # integer data: cast to a float
+    estimator = AutoEncoder(n_components=2, max_iter=5, random_state=0)
+    with pytest.warns(ConvergenceWarning):  # five iterations, on purpose
+        estimator.fit(counts)
+    assert estimator.coefs_[0].dtype == xps.float32
+    with sklearn.config_context(array_api_dispatch=False):
+        numpy_model = AutoEncoder(n_components=2, tol=1e-2, random_state=0).fit(X)
+    with pytest.raises(ValueError, match="no float64.*fit on float32 data"):
+        numpy_model.transform(xps.asarray(X.astype(np.float32)))
