@@ -10,6 +10,7 @@ import numpy as np
 from scipy import sparse
 from sklearn.exceptions import ConvergenceWarning
 
+from skae._array_api import to_numpy
 from skae._losses import CrossEntropy
 from skae.exceptions import DivergenceError
 
@@ -134,12 +135,15 @@ class AbnormalEndings:
         their entropy for the cross-entropy."""
         mean = mean_square = 0.0
         for _, T, w, share in self.batches.epoch():
+            # on the host, a part at a time: only after a suspected explosion
+            w = None if w is None else to_numpy(w).astype(np.float64)
             p = np.full(T.shape[0], 1 / T.shape[0]) if w is None else w / w.sum()
             for start in range(0, T.shape[0], 4096):  # a full batch: by parts
-                part = T[start : start + 4096]
-                part = part.toarray() if sparse.issparse(part) else part
+                stop = min(start + 4096, T.shape[0])
+                part = T[start:stop, :]
+                part = part.toarray() if sparse.issparse(part) else to_numpy(part)
                 part = np.asarray(part, np.float64)
-                q = p[start : start + 4096]
+                q = p[start:stop]
                 mean = mean + share * (q @ part)
                 mean_square = mean_square + share * (q @ np.square(part))
         if isinstance(self.objective.loss, CrossEntropy):

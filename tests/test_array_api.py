@@ -476,3 +476,29 @@ def test_a_device_without_float64_trains_in_float32_and_says_so(
         numpy_model = AutoEncoder(n_components=2, tol=1e-2, random_state=0).fit(X)
     with pytest.raises(ValueError, match="no float64.*fit on float32 data"):
         numpy_model.transform(xps.asarray(X.astype(np.float32)))
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_the_explosion_check_reads_targets_on_another_device(weighted):
+    # the loss of predicting the mean target, computed on the host by parts,
+    # only when J seems to have exploded
+    from types import SimpleNamespace
+
+    from skae._batches import Batches
+    from skae._endings import AbnormalEndings
+
+    rng = np.random.default_rng(0)
+    T = rng.normal(size=(50, 3))
+    w = rng.uniform(size=50) if weighted else None
+    device = xps.Device("device1")
+
+    def mean_prediction_loss(T, w):
+        run = AbnormalEndings()
+        run.batches = Batches(T, T, w, batch_size=T.shape[0])
+        run.objective = SimpleNamespace(loss=SquaredError())
+        return run._mean_prediction_loss()
+
+    expected = mean_prediction_loss(T, w)
+    T_xp = xps.asarray(T, device=device)
+    w_xp = None if w is None else xps.asarray(w, device=device)
+    assert mean_prediction_loss(T_xp, w_xp) == pytest.approx(expected, rel=1e-12)
