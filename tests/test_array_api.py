@@ -11,6 +11,7 @@ import array_api_strict as xps
 import numpy as np
 import pytest
 import sklearn
+from callback_base import DoNothingCallback
 from numpy.testing import assert_allclose
 from scipy import sparse
 from sklearn.exceptions import ConvergenceWarning
@@ -502,3 +503,31 @@ def test_the_explosion_check_reads_targets_on_another_device(weighted):
     T_xp = xps.asarray(T, device=device)
     w_xp = None if w is None else xps.asarray(w, device=device)
     assert mean_prediction_loss(T_xp, w_xp) == pytest.approx(expected, rel=1e-12)
+
+
+class _InterruptAt(DoNothingCallback):
+    """Raises KeyboardInterrupt (what Ctrl-C raises) at an iteration's end."""
+
+    def __init__(self, at):
+        self.at, self.seen = at, 0
+
+    def on_fit_task_end(self, estimator, context, **kwargs):
+        if context.task_name == "iteration":
+            self.seen += 1
+            if self.seen == self.at:
+                raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+def test_an_interrupted_fit_keeps_what_it_recorded_in_the_namespace(solver, dispatch):
+    X = np.random.default_rng(0).uniform(size=(100, 5))
+    estimator = AutoEncoder(n_components=2, solver=solver, max_iter=10, random_state=0)
+    estimator.set_callbacks(_InterruptAt(3))
+    with pytest.warns(UserWarning, match="interrupted by KeyboardInterrupt after 3"):
+        estimator.fit(xps.asarray(X))
+    assert estimator.n_iter_ == 3 and type(estimator.coefs_[0]) is type(xps.asarray(X))
+    with sklearn.config_context(array_api_dispatch=False):
+        reference = AutoEncoder(n_components=2, solver=solver, max_iter=3)
+        with pytest.warns(ConvergenceWarning):
+            reference.set_params(random_state=0).fit(X)
+    assert_allclose(np.asarray(estimator.coefs_[0]), reference.coefs_[0], rtol=1e-10)
