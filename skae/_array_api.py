@@ -278,8 +278,8 @@ def _ops_of_namespace(array):
     if array_api_compat.is_numpy_namespace(xp):
         return NUMPY
     ops = _NAMESPACES.get(xp)
-    if ops is None:
-        ops = _NAMESPACES[xp] = ArrayAPIOps(xp)
+    if ops is None:  # setdefault: threads racing here all get the one stored
+        ops = _NAMESPACES.setdefault(xp, ArrayAPIOps(xp))
     return ops
 
 
