@@ -21,7 +21,14 @@ from contextlib import nullcontext
 import numpy as np
 from scipy import sparse
 from sklearn import get_config
-from sklearn.externals import array_api_compat
+
+try:  # recent scikit-learn releases vendor it
+    from sklearn.externals import array_api_compat
+except ImportError:  # before: the package itself, which dispatch requires there
+    try:
+        import array_api_compat
+    except ImportError:  # no dispatch possible: every array is NumPy's
+        array_api_compat = None
 from sklearn.utils._array_api import _convert_to_numpy
 
 from skae._blas import axpy
@@ -270,8 +277,10 @@ def ops_for(array):
 
 
 def _ops_of_namespace(array):
-    if isinstance(array, (np.ndarray, np.generic, int, float)) or not (
-        array_api_compat.is_array_api_obj(array)
+    if (
+        array_api_compat is None
+        or isinstance(array, (np.ndarray, np.generic, int, float))
+        or not array_api_compat.is_array_api_obj(array)
     ):
         return NUMPY  # subclasses, scalars, sparse matrices
     xp = array_api_compat.array_namespace(array)

@@ -11,7 +11,6 @@ import os
 
 import numpy as np
 from scipy import sparse
-from sklearn.externals import array_api_compat
 from sklearn.utils.validation import _check_sample_weight
 
 from skae._array_api import (
@@ -41,7 +40,7 @@ def input_dtype(estimator, reset, X, like=None, method="fit"):
     if reset:
         if not dispatching() or is_numpy(X):
             return _DTYPES
-        xp = array_api_compat.array_namespace(X)
+        xp = ops_for(X).xp
         # a device without float64 (MPS) trains in float32
         return (xp.float64, xp.float32) if has_float64(X) else (xp.float32,)
     check_same_namespace(X, estimator._theta, name, method)
