@@ -54,6 +54,17 @@ _FUNCTIONS = (
     "subtract",
     "tanh",
 )
+# functions of the same name and use in NumPy and the standard, called as they are
+_SAME_NAMES = (
+    "empty_like",
+    "finfo",
+    "max",
+    "min",
+    "ones_like",
+    "reshape",
+    "take",
+    "zeros_like",
+)
 # those of two operands, either of which may be a Python number
 _BINARY = ("add", "divide", "maximum", "minimum", "multiply", "subtract")
 # comparisons: into a float ``out`` they give 0.0 and 1.0, as NumPy's do
@@ -81,14 +92,8 @@ class NumPyOps:
         self.rowwise_dot = functools.partial(np.einsum, "ij,ij->i")
         self.columnwise_dot = functools.partial(np.einsum, "ij,ij->j")
         self.errstate = np.errstate
-        self.empty_like = np.empty_like
-        self.ones_like = np.ones_like
-        self.zeros_like = np.zeros_like
-        self.max = np.max
-        self.min = np.min
-        self.take = np.take
-        self.finfo = np.finfo
-        self.reshape = np.reshape
+        for name in _SAME_NAMES:
+            setattr(self, name, getattr(np, name))
 
     @staticmethod
     def astype(x, dtype):
@@ -152,11 +157,8 @@ class ArrayAPIOps:
             function = _with_scalars(xp, getattr(xp, name))
             setattr(self, name, _comparison(xp, function))
         self.reciprocal = _writing_out(lambda x: 1 / x)
-        self.finfo = xp.finfo
-        self.reshape = xp.reshape
-        self.max = xp.max
-        self.min = xp.min
-        self.take = xp.take
+        for name in _SAME_NAMES:
+            setattr(self, name, getattr(xp, name))
 
     @staticmethod
     def errstate(**kwargs):
@@ -190,15 +192,6 @@ class ArrayAPIOps:
         return self.xp.empty(
             shape, dtype=like.dtype, device=array_api_compat.device(like)
         )
-
-    def empty_like(self, x):
-        return self.xp.empty_like(x)
-
-    def ones_like(self, x):
-        return self.xp.ones_like(x)
-
-    def zeros_like(self, x):
-        return self.xp.zeros_like(x)
 
     def astype(self, x, dtype):
         return self.xp.astype(x, dtype, copy=False)

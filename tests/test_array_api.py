@@ -184,67 +184,42 @@ def dispatch(monkeypatch):
         yield
 
 
+def _six_iterations(cls, **params):
+    """A maker of ``cls(**params)`` for a solver: six iterations, seeded."""
+    return lambda solver: cls(solver=solver, max_iter=6, random_state=0, **params)
+
+
 ESTIMATORS = {
-    "regressor": lambda solver: MLPRegressorGD(
-        hidden_layer_sizes=(7,), solver=solver, max_iter=6, random_state=0
-    ),
-    "autoencoder": lambda solver: AutoEncoder(
-        n_components=4, solver=solver, max_iter=6, random_state=0
-    ),
-    "sparse": lambda solver: SparseAutoEncoder(
-        n_components=4, solver=solver, max_iter=6, random_state=0
-    ),
-    "tied-deep": lambda solver: AutoEncoder(
+    "regressor": _six_iterations(MLPRegressorGD, hidden_layer_sizes=(7,)),
+    "autoencoder": _six_iterations(AutoEncoder, n_components=4),
+    "sparse": _six_iterations(SparseAutoEncoder, n_components=4),
+    "tied-deep": _six_iterations(
+        AutoEncoder,
         n_components=3,
         hidden_layer_sizes=(8,),
         tied_weights=True,
         out_activation="sigmoid",
-        solver=solver,
-        max_iter=6,
-        random_state=0,
     ),
-    "masking": lambda solver: AutoEncoder(
-        n_components=4,
-        corruption="masking",
-        corruption_level=0.3,
-        solver=solver,
-        max_iter=6,
-        random_state=0,
+    "masking": _six_iterations(
+        AutoEncoder, n_components=4, corruption="masking", corruption_level=0.3
     ),
-    "gaussian": lambda solver: AutoEncoder(
-        n_components=4,
-        corruption="gaussian",
-        corruption_level=0.1,
-        solver=solver,
-        max_iter=6,
-        random_state=0,
+    "gaussian": _six_iterations(
+        AutoEncoder, n_components=4, corruption="gaussian", corruption_level=0.1
     ),
-    "salt_and_pepper": lambda solver: SparseAutoEncoder(
+    "salt_and_pepper": _six_iterations(
+        SparseAutoEncoder,
         n_components=4,
         corruption="salt_and_pepper",
         corruption_level=0.2,
-        solver=solver,
-        max_iter=6,
-        random_state=0,
     ),
-    "greedy": lambda solver: AutoEncoder(
-        n_components=3,
-        hidden_layer_sizes=(6,),
-        init="greedy",
-        solver=solver,
-        max_iter=6,
-        random_state=0,
+    "greedy": _six_iterations(
+        AutoEncoder, n_components=3, hidden_layer_sizes=(6,), init="greedy"
     ),
     # tanh: with relu, the second stage's L-BFGS sits on a plateau of dead
     # units, where PyTorch's last-bit differences from NumPy's BLAS choose
     # another step (array_api_strict computes with NumPy, bit for bit)
-    "greedy-regressor": lambda solver: MLPRegressorGD(
-        hidden_layer_sizes=(6, 4),
-        activation="tanh",
-        init="greedy",
-        solver=solver,
-        max_iter=6,
-        random_state=0,
+    "greedy-regressor": _six_iterations(
+        MLPRegressorGD, hidden_layer_sizes=(6, 4), activation="tanh", init="greedy"
     ),
 }
 
