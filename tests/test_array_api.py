@@ -506,3 +506,39 @@ def test_an_interrupted_fit_keeps_what_it_recorded_in_the_namespace(solver, disp
         with pytest.warns(ConvergenceWarning):
             reference.set_params(random_state=0).fit(X)
     assert_allclose(np.asarray(estimator.coefs_[0]), reference.coefs_[0], rtol=1e-10)
+
+
+def test_concurrent_fits_in_threads_each_give_the_numpy_fit(monkeypatch):
+    # scikit-learn's configuration is per thread: each turns dispatch on
+    import threading
+
+    from skae import _array_api
+
+    monkeypatch.setenv("SCIPY_ARRAY_API", "1")
+    monkeypatch.setattr(_array_api, "_NAMESPACES", {})  # threads race to fill it
+    X = np.random.default_rng(0).uniform(size=(200, 8))
+    solvers = ["adam", "lbfgs", "sgd"] * 2
+
+    def model(index):
+        solver = solvers[index]
+        # converging by tol: warnings filters are process-wide, not per thread
+        return AutoEncoder(n_components=3, solver=solver, tol=1e-2, random_state=index)
+
+    results, errors = {}, []
+
+    def fit(index):
+        try:
+            with sklearn.config_context(array_api_dispatch=True):
+                results[index] = np.asarray(model(index).fit(xps.asarray(X)).coefs_[0])
+        except BaseException as error:  # reported below, not lost in a thread
+            errors.append(error)
+
+    threads = [threading.Thread(target=fit, args=(i,)) for i in range(len(solvers))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors
+    for index in range(len(solvers)):
+        reference = model(index).fit(X)
+        assert_allclose(results[index], reference.coefs_[0], rtol=1e-10, atol=1e-13)
