@@ -285,6 +285,11 @@ def _ops_of_namespace(array):
     return ops
 
 
+def is_array(value):
+    """Whether ``value`` is an array of any namespace (not a number or None)."""
+    return hasattr(value, "shape") and hasattr(value, "dtype")
+
+
 def dispatching():
     """Whether scikit-learn's ``array_api_dispatch`` is on: without it, every
     input is converted to NumPy."""

@@ -19,7 +19,7 @@ from sklearn.utils._param_validation import (
 )
 from sklearn.utils.validation import check_is_fitted
 
-from skae._array_api import numpy_dtype, to_namespace_of
+from skae._array_api import is_array, numpy_dtype, to_namespace_of
 from skae._batches import (
     Validation,
     check_validation_set,
@@ -285,9 +285,7 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
             # where the parameters are: a model moved to another namespace or
             # device (scikit-learn's move_estimator_to) moves only those
             state = {
-                key: to_namespace_of(value, self._theta)
-                if hasattr(value, "shape")
-                else value
+                key: to_namespace_of(value, self._theta) if is_array(value) else value
                 for key, value in state.items()
             }
         if kind is Adam:

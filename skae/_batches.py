@@ -58,10 +58,11 @@ class Batches:
             w = None if self.sample_weight is None else _take(self.sample_weight, rows)
             if w is None:
                 share = (batch.stop - batch.start) / self.n_samples
-            elif not float(ops_for(w).max(w)) > 0:  # weights are not negative
-                continue
             else:
-                share = float(ops_for(w).sum(w) / self._total_weight)
+                weight = ops_for(w).sum(w)
+                if not float(weight) > 0:  # weights are not negative: all zero
+                    continue
+                share = float(weight / self._total_weight)
             X = _take_rows(self.X, rows, self._X_rows)
             T = X if self.T is self.X else _take_rows(self.T, rows, self._T_rows)
             if noise is not None:

@@ -9,7 +9,7 @@ import warnings
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from skae._array_api import numpy_dtype, ops_for, to_namespace_of, to_numpy
+from skae._array_api import is_array, numpy_dtype, ops_for, to_namespace_of, to_numpy
 from skae._batches import Batches
 from skae._blas import BlasThreadTuner
 from skae._endings import AbnormalEndings
@@ -372,16 +372,12 @@ def _copy_state(state, into=None):
         return {key: _copied(value) for key, value in state.items()}
     for key, value in state.items():
         target = into.get(key)
-        if _is_array(value) and type(target) is type(value):
+        if is_array(value) and type(target) is type(value):
             ops_for(value).copyto(target, value)
         else:
             into[key] = _copied(value)
     return into
 
 
-def _is_array(value):
-    return hasattr(value, "shape") and hasattr(value, "dtype")
-
-
 def _copied(value):
-    return ops_for(value).copy(value) if _is_array(value) else value
+    return ops_for(value).copy(value) if is_array(value) else value
