@@ -19,13 +19,8 @@ from sklearn.utils._param_validation import (
 )
 from sklearn.utils.validation import check_is_fitted
 
-from skae._array_api import is_array, numpy_dtype, to_namespace_of
-from skae._batches import (
-    Validation,
-    check_validation_set,
-    rows_sliceable,
-    split_validation,
-)
+from skae._array_api import is_array, numpy_dtype, rows_sliceable, to_namespace_of
+from skae._batches import Validation, check_validation_set, split_validation
 from skae._blas import single_threaded_scipy_blas
 from skae._callbacks import CallbackSupportMixin, FitTasks
 from skae._checks import check_architecture, check_memory, check_weight_decay

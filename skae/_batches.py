@@ -226,16 +226,6 @@ def _warn_if_unlike(estimator, X, X_val):
     )
 
 
-def rows_sliceable(X, T):
-    """CSR for row slicing, never densified; an autoencoder's target stays the
-    very object that is its input (gathered once a batch)."""
-    if not sparse.issparse(X):
-        return X, T
-    target_is_input = T is X
-    X = X.tocsr()
-    return X, (X if target_is_input else T)
-
-
 def _row_buffer(A, n_rows):
     """An array for ``n_rows`` rows of a dense NumPy ``A`` (None for sparse
     ``A``, and for another namespace's, which gathers into new arrays)."""

@@ -1,4 +1,4 @@
-"""Flat-vector BLAS updates, and BLAS thread pools sized to the work."""
+"""BLAS thread pools sized to the work."""
 
 # License: BSD-3-Clause
 
@@ -8,26 +8,8 @@ import threading
 import time
 from contextlib import contextmanager
 
-import numpy as np
 import scipy
-from scipy.linalg import blas
 from threadpoolctl import ThreadpoolController
-
-_AXPY = {np.dtype(np.float32): blas.saxpy, np.dtype(np.float64): blas.daxpy}
-
-
-def axpy(a, x, y):
-    """Add ``a * x`` to the 1-D contiguous float array ``y`` in place.
-
-    One BLAS call instead of NumPy's ``y += a * x``, which makes a temporary
-    and two passes: measured twice as fast on a 200,000-vector here, and four
-    times on a 3,000-vector, where call overhead dominates. Call it under
-    :func:`single_threaded_scipy_blas`.
-    """
-    result = _AXPY[y.dtype](x, y, a=a)
-    if result is not y:  # BLAS worked on a copy (never for our own vectors)
-        y[...] = result
-    return y
 
 
 @contextmanager

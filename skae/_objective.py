@@ -5,8 +5,7 @@
 import numpy as np
 from sklearn import get_config
 
-from skae._array_api import numpy_dtype, ops_for
-from skae._batches import rows_sliceable
+from skae._array_api import numpy_dtype, ops_for, rows_sliceable
 
 
 class Objective:
