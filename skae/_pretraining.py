@@ -4,8 +4,8 @@ Each hidden layer of a freshly initialised network is trained first as a
 shallow autoencoder on the output of the layers below it, with the
 estimator's own settings; its encoder (and, in an autoencoder, the mirror
 decoder layer) then initialise the deep network, which is trained end to end
-as usual. Every stage is a :class:`~skae._base.BaseNetwork` of its own, so it
-runs the one training loop.
+as usual. Every stage is a :class:`~skae._trainable.TrainableNetwork` of its
+own, so it runs the one training loop.
 """
 
 # License: BSD-3-Clause
@@ -14,10 +14,10 @@ import copy
 
 import numpy as np
 
-from skae._base import BaseNetwork
 from skae._corruption import Corruption
 from skae._losses import LOSSES
 from skae._objective import Objective
+from skae._trainable import TrainableNetwork
 from skae.activations import Identity
 
 # the estimator's settings a stage trains with (the architecture, the
@@ -70,7 +70,7 @@ class Stage:
         self.output, self.loss, self.sparsity = output, loss, sparsity
 
 
-class LayerAutoEncoder(BaseNetwork):
+class LayerAutoEncoder(TrainableNetwork):
     """A shallow autoencoder ``d -> width -> d``: one stage of pretraining.
 
     Internal: built by :func:`pretrain` with the settings of the estimator
@@ -139,65 +139,80 @@ class LayerAutoEncoder(BaseNetwork):
         return -float(np.average(losses, weights=sample_weight))
 
 
-def pretrain(estimator, X, sample_weight, validation, fit_tasks, interrupts):
-    """Initialise ``estimator``'s fresh network layer by layer, greedily.
-
-    Sets ``pretrain_loss_curves_``. A Ctrl-C or a divergence in any stage
-    raises, with nothing kept: the caller restores the estimator as it was.
-    A callback asking to stop at the end of a stage's task skips the stages
-    left (``fit_tasks.stop_requested``).
+class GreedyPretraining:
+    """Greedy layer-wise pretraining of one estimator's freshly built network.
 
     Parameters
     ----------
-    estimator : BaseNetwork
+    estimator : TrainableNetwork
         An estimator whose network was just initialised.
-    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
-        Training inputs (the first stage's data).
-    sample_weight : ndarray or None
-        Weights of the training samples, used by every stage.
-    validation : Validation or None
-        The fit's validation set; each stage scores its inputs' codes.
-    fit_tasks : FitTasks
-        The fit's callback tasks: a task per stage.
-    interrupts : InterruptRequests
-        The fit's Ctrl-C requests, shared with the stages' own fits.
+
+    Attributes
+    ----------
+    stages : list of Stage
+        What each stage trains, bottom layer first (:func:`stages_of`).
     """
-    network = estimator._network
-    deep = network.unflatten(estimator._theta)
-    stages = stages_of(estimator)
-    curves = []
-    H = X
-    V, w_val = (None, None) if validation is None else (validation.X, validation.w)
-    for index, stage in enumerate(stages):
-        layer = LayerAutoEncoder.of(estimator, stage, index, len(stages))
-        held_out = None if V is None else (V, V, w_val)
-        try:
-            with fit_tasks.pretraining_task(layer):
-                layer._fit_network(
-                    H, H, sample_weight, validation=held_out, interrupts=interrupts
-                )
-        except ValueError as error:
-            if type(error) is not ValueError:  # DivergenceError: named already
-                raise
-            raise ValueError(f"{layer._display_name()}: {error}") from error
-        if interrupts.requested:  # a Ctrl-C at the end of the stage
+
+    def __init__(self, estimator):
+        self.estimator = estimator
+        self.stages = stages_of(estimator)
+
+    def run(self, X, sample_weight, validation, fit_tasks, interrupts):
+        """Initialise the estimator's network layer by layer, greedily.
+
+        Sets the estimator's ``pretrain_loss_curves_``. A Ctrl-C or a
+        divergence in any stage raises, with nothing kept: the caller restores
+        the estimator as it was. A callback asking to stop at the end of a
+        stage's task skips the stages left (``fit_tasks.stop_requested``).
+
+        Parameters
+        ----------
+        X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+            Training inputs (the first stage's data).
+        sample_weight : ndarray or None
+            Weights of the training samples, used by every stage.
+        validation : Validation or None
+            The fit's validation set; each stage scores its inputs' codes.
+        fit_tasks : FitTasks
+            The fit's callback tasks: a task per stage.
+        interrupts : InterruptRequests
+            The fit's Ctrl-C requests, shared with the stages' own fits.
+        """
+        estimator, stages = self.estimator, self.stages
+        deep = estimator._network.unflatten(estimator._theta)
+        curves = []
+        H = X
+        V, w_val = (None, None) if validation is None else (validation.X, validation.w)
+        for index, stage in enumerate(stages):
+            layer = LayerAutoEncoder.of(estimator, stage, index, len(stages))
+            held_out = None if V is None else (V, V, w_val)
+            try:
+                with fit_tasks.pretraining_task(layer):
+                    layer._fit_network(
+                        H, H, sample_weight, validation=held_out, interrupts=interrupts
+                    )
+            except ValueError as error:
+                if type(error) is not ValueError:  # DivergenceError: named already
+                    raise
+                raise ValueError(f"{layer._display_name()}: {error}") from error
+            if interrupts.requested:  # a Ctrl-C at the end of the stage
+                raise KeyboardInterrupt
+            (W, b), (W_out, b_out) = layer._network.unflatten(layer._theta)
+            deep[stage.layer][0][...] = W
+            deep[stage.layer][1][...] = b
+            if stage.mirror is not None:
+                if not layer.tied:  # tied: the mirror's weights are W's transpose
+                    deep[stage.mirror][0][...] = W_out
+                deep[stage.mirror][1][...] = b_out
+            curves.append(list(layer.loss_curve_))
+            if fit_tasks.stop_requested:
+                break
+            if index < len(stages) - 1:  # the next stage's data: these codes
+                H = layer._forward(H, stop=1)
+                V = None if V is None else layer._forward(V, stop=1)
+        if interrupts.requested:
             raise KeyboardInterrupt
-        (W, b), (W_out, b_out) = layer._network.unflatten(layer._theta)
-        deep[stage.layer][0][...] = W
-        deep[stage.layer][1][...] = b
-        if stage.mirror is not None:
-            if not layer.tied:  # tied: the mirror's weights are W's transpose
-                deep[stage.mirror][0][...] = W_out
-            deep[stage.mirror][1][...] = b_out
-        curves.append(list(layer.loss_curve_))
-        if fit_tasks.stop_requested:
-            break
-        if index < len(stages) - 1:  # the next stage's data: these codes
-            H = layer._forward(H, stop=1)
-            V = None if V is None else layer._forward(V, stop=1)
-    if interrupts.requested:
-        raise KeyboardInterrupt
-    estimator.pretrain_loss_curves_ = curves
+        estimator.pretrain_loss_curves_ = curves
 
 
 def stages_of(estimator):

@@ -1,0 +1,330 @@
+"""TrainableNetwork: what the training loop needs of a network it trains.
+
+The estimators (``skae/_base.py``) and the stages of greedy pretraining
+(``skae/_pretraining.py``) are both trainable networks: each defines its
+architecture, loss and penalties through small hooks, and :meth:`_fit_network`
+runs the one training loop on it.
+"""
+
+# License: BSD-3-Clause
+
+import copy
+import warnings
+from abc import ABCMeta, abstractmethod
+from contextlib import nullcontext
+
+import numpy as np
+from sklearn.utils import check_random_state
+
+from skae._array_api import is_array, numpy_dtype, rows_sliceable, to_namespace_of
+from skae._batches import Validation, check_validation_set, split_validation
+from skae._blas import single_threaded_scipy_blas
+from skae._callbacks import CallbackSupportMixin, FitTasks
+from skae._checks import check_architecture, check_memory, check_weight_decay
+from skae._interrupts import InterruptRequests
+from skae._losses import LOSSES
+from skae._network import Network
+from skae._objective import Objective, chunk_rows
+from skae._optimizers import SGD, Adam
+from skae._penalties import WeightDecay
+from skae._training import TrainingRun
+from skae.activations import get_activation
+
+
+class TrainableNetwork(CallbackSupportMixin, metaclass=ABCMeta):
+    """A network and its training settings: everything but target, loss and
+    penalties, which subclasses give through the hooks below.
+
+    It reads the scikit-learn parameters of the estimators (``activation``,
+    ``solver``, ``batch_size``, ...) as attributes, and writes the fitted
+    state: the network, the flat parameter vector ``_theta``, the solver and
+    the training record.
+    """
+
+    # whether the decoder mirrors the encoder (autoencoders): greedy
+    # pretraining then initialises each encoder layer's mirror too
+    _decoder_mirrors_encoder = False
+
+    # -- hooks ------------------------------------------------------------------
+
+    # the parameters that set the widths of the layers, named in memory errors
+    _width_parameters = ("hidden_layer_sizes",)
+
+    @abstractmethod
+    def _layer_sizes(self, n_features, n_outputs):
+        """Widths of all layers, input first, output last."""
+
+    @abstractmethod
+    def _output_activation(self):
+        """Activation object of the output layer."""
+
+    def _loss_name(self):
+        """Key of the loss in ``LOSSES``."""
+        return "squared_error"
+
+    def _sparsity(self):
+        """``(KLSparsity, layer index)`` or None: the penalty on a hidden layer."""
+        return None
+
+    def _tied_weights(self):
+        """Whether decoder layers use their mirror encoder layers' weights."""
+        return False
+
+    def _check_setup(self, T):
+        """Raise ValueError if loss, activations and targets do not fit (hook)."""
+
+    def _check_training_input(self, X):
+        """Raise if the training inputs ``X`` do not suit the settings (hook:
+        only they are corrupted, never validation data)."""
+
+    # an estimator keeps what an interrupted or diverged fit recorded; a
+    # pretraining stage keeps nothing (its fit's caller restores the estimator)
+    _keeps_partial_training = True
+
+    def _display_name(self):
+        """How warnings and errors of training name the estimator."""
+        return type(self).__name__
+
+    def _verbose_prefix(self):
+        """What starts each ``verbose`` line of an iteration."""
+        return ""
+
+    def _random_state_param(self):
+        """The ``random_state`` the user set, as messages show it."""
+        return self.random_state
+
+    def _corruption(self, X):
+        """The :class:`~skae._corruption.Corruption` of the training inputs
+        ``X``, or None (hook: denoising autoencoders)."""
+        return None
+
+    @abstractmethod
+    def _validation_score(self, X, T, sample_weight):
+        """Score of the current parameters on held-out data (higher is better)."""
+
+    def _greedy_pretraining(self):
+        """The greedy pretraining of a freshly initialised network, run when
+        ``init="greedy"`` (hook: the estimators give theirs)."""
+        raise NotImplementedError(f"{type(self).__name__} has no greedy pretraining")
+
+    # -- building blocks ------------------------------------------------------
+
+    def _build_objective(self):
+        """The objective of the current parameters (read at every fit call),
+        computed in chunks of scikit-learn's ``working_memory``."""
+        sparsity, sparse_layer = self._sparsity() or (None, None)
+        return Objective(
+            self._network,
+            LOSSES[self._loss_name()](),
+            WeightDecay(self.weight_decay),
+            sparsity,
+            sparse_layer,
+            chunk_rows=chunk_rows(self._network, self._theta.dtype),
+        )
+
+    def _initialize(self, X, n_outputs):
+        """Build the network, draw parameters (in the namespace and on the
+        device of ``X``) and reset the training record."""
+        n_samples, n_features = X.shape
+        dtype = numpy_dtype(X.dtype)
+        self._random_state = check_random_state(self.random_state)
+        network = Network(
+            self._layer_sizes(n_features, n_outputs),
+            # the fitted network owns its activation: setting the estimator's
+            # activation object's parameters later changes nothing fitted
+            copy.deepcopy(get_activation(self.activation)),
+            self._output_activation(),
+            tied=self._tied_weights(),
+        )
+        check_memory(self, network, n_samples, dtype)
+        try:
+            # drawn by NumPy: the same initial weights in every namespace
+            self._theta = to_namespace_of(
+                network.initialize(self._random_state, dtype), X
+            )
+        except MemoryError:
+            check_memory(self, network, n_samples, dtype, available=0)
+        self._network = network
+        self._optimizer = None
+        self.n_outputs_ = n_outputs
+        self.n_iter_ = 0
+        self.t_ = 0
+        self.loss_ = None
+        self.loss_curve_ = []
+        self.best_loss_ = np.inf
+        self._no_improvement_count = 0
+        # lists once there is a validation set (X_val, or early stopping)
+        self.validation_scores_ = None
+        self.validation_loss_curve_ = None
+        self.best_validation_score_ = None
+
+    def _make_optimizer(self):
+        """A solver from the current parameters, keeping the state of an earlier
+        solver of the same kind."""
+        kind = Adam if self.solver == "adam" else SGD
+        state = self._optimizer.state if isinstance(self._optimizer, kind) else None
+        if state is not None:
+            # where the parameters are: a model moved to another namespace or
+            # device (scikit-learn's move_estimator_to) moves only those
+            state = {
+                key: to_namespace_of(value, self._theta) if is_array(value) else value
+                for key, value in state.items()
+            }
+        if kind is Adam:
+            return Adam(
+                self.learning_rate_init, self.beta_1, self.beta_2, self.epsilon, state
+            )
+        return SGD(
+            self.learning_rate_init,
+            self.learning_rate,
+            self.power_t,
+            self.momentum,
+            self.nesterovs_momentum,
+            state,
+        )
+
+    def _batch_size(self, n_samples, warn=True):
+        """Resolve ``batch_size``: "auto" is min(200, n), "full" is n."""
+        if self.batch_size == "auto":
+            return min(200, n_samples)
+        if self.batch_size == "full":
+            return n_samples
+        if warn and self.batch_size > n_samples:
+            warnings.warn(
+                f"Got batch_size={self.batch_size} > n_samples={n_samples}; "
+                "using the whole training set as one batch.",
+                UserWarning,
+            )
+        return min(self.batch_size, n_samples)
+
+    # -- fitting ---------------------------------------------------------------
+
+    def _fit_network(
+        self,
+        X,
+        T,
+        sample_weight=None,
+        incremental=False,
+        validation=None,
+        interrupts=None,
+    ):
+        """Train on ``(X, T)``: the one training loop of every estimator.
+
+        ``incremental`` (partial_fit) trains one epoch and keeps the solver's
+        state; otherwise ``max_iter`` epochs, continuing with ``warm_start``.
+        ``validation`` is the user's ``(X_val, T_val, sample_weight_val)``;
+        without it, early stopping holds out ``validation_fraction``.
+        ``interrupts`` are an enclosing fit's Ctrl-C requests (a pretraining
+        stage's), which an interrupt of this training marks too.
+        """
+        X, T = rows_sliceable(X, T)
+        self._check_setup(T)
+        self._check_training_input(X)
+        if validation is not None:
+            check_validation_set(self, *validation, T, X)
+        fresh = not (hasattr(self, "_theta") and (incremental or self.warm_start))
+        if fresh:
+            self._initialize(X, T.shape[1])
+        else:
+            check_architecture(self, X.shape[1], T.shape[1])
+        if not incremental:
+            # n_iter_ counts the iterations of the latest fit (scikit-learn's
+            # rule under warm_start); loss_curve_ keeps the whole record
+            self.n_iter_ = 0
+            self._no_improvement_count = 0
+        self._fitted_loss = self._loss_name()
+        check_weight_decay(self.weight_decay, self._network.flat_weights(self._theta))
+        objective = self._build_objective()
+
+        if validation is None and self.early_stopping and not incremental:
+            X, T, sample_weight, validation = split_validation(
+                self, X, T, sample_weight
+            )
+        if validation is not None:
+            X_val, T_val = rows_sliceable(*validation[:2])
+            validation = Validation(X_val, T_val, validation[2], objective)
+            if self.validation_scores_ is None:
+                # from the first fit, or a warm start that adds validation
+                self.validation_scores_ = []
+                self.validation_loss_curve_ = []
+            if not incremental:
+                # each fit keeps the best parameters it sees itself
+                self.best_validation_score_ = -np.inf
+
+        # non-finite values are caught and reported as divergence, with the
+        # step and the fix, rather than as NumPy's floating-point warnings
+        fp_errors = np.errstate(over="ignore", invalid="ignore", divide="ignore")
+        metadata = None if sample_weight is None else {"sample_weight": sample_weight}
+        pretraining = (
+            self._greedy_pretraining() if fresh and self.init == "greedy" else None
+        )
+        n_stages = 0 if pretraining is None else len(pretraining.stages)
+        # the fit's callback tasks hold the training data: local to this call
+        fit_tasks = FitTasks(
+            self, X, T, metadata, 1 if incremental else self.max_iter, n_stages
+        )
+        requests = (
+            InterruptRequests() if interrupts is None else nullcontext(interrupts)
+        )
+        with requests as interrupts:
+            if pretraining is not None:
+                try:
+                    pretraining.run(X, sample_weight, validation, fit_tasks, interrupts)
+                except BaseException:
+                    fit_tasks.close()
+                    raise
+            elif fresh:
+                self.pretrain_loss_curves_ = None
+            if fit_tasks.stop_requested:  # a callback ended the fit in pretraining
+                fit_tasks.close()
+                self._after_fit(X)
+                return self
+            fit_tasks.begin_training()
+            run = TrainingRun(
+                self,
+                objective,
+                X,
+                T,
+                sample_weight,
+                validation,
+                fit_tasks,
+                interrupts,
+                incremental,
+                corruption=self._corruption(X),
+            )
+            try:
+                with single_threaded_scipy_blas(), fp_errors:
+                    run.train()
+            finally:
+                fit_tasks.close()
+            try:
+                self._after_fit(X)
+            except KeyboardInterrupt:
+                # only reached without skae's SIGINT handler (another thread,
+                # a handler of the user's): the training is kept all the same
+                interrupts.requested = True
+                self._after_fit(X)
+            if interrupts.requested and not run.interrupted:
+                if not self._keeps_partial_training:
+                    raise KeyboardInterrupt
+                warnings.warn(
+                    "Training finished and was then interrupted by "
+                    "KeyboardInterrupt; the finished training is kept.",
+                    UserWarning,
+                )
+        return self
+
+    def _after_fit(self, X):
+        """Set estimator-specific fitted attributes (hook)."""
+
+    def _forward(self, X, start=0, stop=None):
+        """Activations of layer ``stop`` (default: the output) for the input
+        ``X`` of layer ``start``, by chunks of ``working_memory``."""
+        rows = chunk_rows(self._network, self._theta.dtype)
+        return self._network.forward_chunked(self._theta, X, rows, start, stop)
+
+    def _forward_chunks(self, X, start=0, stop=None):
+        """Yield ``(rows, activations of layer stop)`` for chunks of the rows
+        of ``X`` that fit in scikit-learn's ``working_memory``."""
+        rows = chunk_rows(self._network, self._theta.dtype)
+        return self._network.forward_chunks(self._theta, X, rows, start, stop)
