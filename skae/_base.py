@@ -16,9 +16,9 @@ from sklearn.utils._param_validation import (
 )
 from sklearn.utils.validation import check_is_fitted
 
+from skae._math.activations import ACTIVATIONS, Activation
 from skae._pretraining import GreedyPretraining
 from skae._trainable import TrainableNetwork
-from skae.activations import ACTIVATIONS, Activation
 from skae.exceptions import DivergenceError
 
 # attributes scikit-learn's callback machinery sets on an estimator; all but
@@ -126,7 +126,7 @@ class BaseNetwork(TrainableNetwork, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         # under array_api_dispatch, training and outputs in the input's
-        # namespace and on its device (skae/_array_api.py)
+        # namespace and on its device (skae/_math/array_api.py)
         tags.array_api_support = True
         return tags
 

@@ -12,7 +12,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import gen_batches
 from sklearn.utils.sparsefuncs import mean_variance_axis
 
-from skae._array_api import (
+from skae._math.array_api import (
     is_numpy,
     ops_for,
     to_namespace_of,

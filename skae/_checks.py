@@ -13,7 +13,8 @@ import numpy as np
 from scipy import sparse
 from sklearn.utils.validation import _check_sample_weight
 
-from skae._array_api import (
+from skae._math.activations import get_activation
+from skae._math.array_api import (
     check_same_namespace,
     dispatching,
     has_float64,
@@ -22,8 +23,7 @@ from skae._array_api import (
     ops_for,
     widest_float,
 )
-from skae._objective import chunk_rows
-from skae.activations import get_activation
+from skae._math.objective import chunk_rows
 
 _DTYPES = (np.float64, np.float32)
 

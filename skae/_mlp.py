@@ -19,10 +19,10 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from skae._array_api import ops_for, to_namespace_of
 from skae._base import BaseNetwork
 from skae._checks import input_dtype, normalized_weights, stochastic_solver
-from skae.activations import Identity
+from skae._math.activations import Identity
+from skae._math.array_api import ops_for, to_namespace_of
 
 
 class MLPRegressorGD(

@@ -4,7 +4,7 @@
 
 from scipy.optimize import minimize
 
-from skae._array_api import ops_for
+from skae._math.array_api import ops_for
 
 
 class SGD:

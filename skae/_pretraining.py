@@ -15,10 +15,10 @@ import copy
 import numpy as np
 
 from skae._corruption import Corruption
-from skae._losses import LOSSES
-from skae._objective import Objective
+from skae._math.activations import Identity
+from skae._math.losses import LOSSES
+from skae._math.objective import Objective
 from skae._trainable import TrainableNetwork
-from skae.activations import Identity
 
 # the estimator's settings a stage trains with (the architecture, the
 # initialisation and warm starts are the stage's own)

@@ -6,11 +6,11 @@ from numbers import Real
 
 from sklearn.utils._param_validation import Interval
 
-from skae._array_api import ops_for, widest_float
 from skae._autoencoder_base import BaseAutoEncoder
 from skae._checks import check_sparsity_weight
-from skae._penalties import KLSparsity
-from skae.activations import ACTIVATIONS, get_activation
+from skae._math.activations import ACTIVATIONS, get_activation
+from skae._math.array_api import ops_for, widest_float
+from skae._math.penalties import KLSparsity
 
 
 class SparseAutoEncoder(BaseAutoEncoder):

@@ -16,19 +16,19 @@ from contextlib import nullcontext
 import numpy as np
 from sklearn.utils import check_random_state
 
-from skae._array_api import is_array, numpy_dtype, rows_sliceable, to_namespace_of
 from skae._batches import Validation, check_validation_set, split_validation
 from skae._blas import single_threaded_scipy_blas
 from skae._callbacks import CallbackSupportMixin, FitTasks
 from skae._checks import check_architecture, check_memory, check_weight_decay
 from skae._interrupts import InterruptRequests
-from skae._losses import LOSSES
-from skae._network import Network
-from skae._objective import Objective, chunk_rows
+from skae._math.activations import get_activation
+from skae._math.array_api import is_array, numpy_dtype, rows_sliceable, to_namespace_of
+from skae._math.losses import LOSSES
+from skae._math.network import Network
+from skae._math.objective import Objective, chunk_rows
+from skae._math.penalties import WeightDecay
 from skae._optimizers import SGD, Adam
-from skae._penalties import WeightDecay
 from skae._training import TrainingRun
-from skae.activations import get_activation
 
 
 class TrainableNetwork(CallbackSupportMixin, metaclass=ABCMeta):

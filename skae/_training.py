@@ -9,11 +9,17 @@ import warnings
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from skae._array_api import is_array, numpy_dtype, ops_for, to_namespace_of, to_numpy
 from skae._batches import Batches
 from skae._blas import BlasThreadTuner
 from skae._endings import AbnormalEndings
-from skae._objective import chunk_rows
+from skae._math.array_api import (
+    is_array,
+    numpy_dtype,
+    ops_for,
+    to_namespace_of,
+    to_numpy,
+)
+from skae._math.objective import chunk_rows
 from skae._optimizers import LBFGS_GTOL, minimize_lbfgs
 from skae.exceptions import DivergenceError
 

@@ -17,12 +17,12 @@ from scipy import sparse
 from sklearn.exceptions import ConvergenceWarning
 
 from skae import AutoEncoder, MLPRegressorGD, SparseAutoEncoder
-from skae._array_api import NUMPY, ArrayAPIOps, ops_for
-from skae._losses import CrossEntropy, SquaredError
-from skae._network import Network
-from skae._objective import Objective
+from skae._math.array_api import NUMPY, ArrayAPIOps, ops_for
+from skae._math.losses import CrossEntropy, SquaredError
+from skae._math.network import Network
+from skae._math.objective import Objective
+from skae._math.penalties import KLSparsity, WeightDecay
 from skae._optimizers import SGD, Adam
-from skae._penalties import KLSparsity, WeightDecay
 from skae.activations import ACTIVATIONS, ELU, Identity, PReLU, Sigmoid
 
 ACTIVATION_OBJECTS = [cls() for cls in ACTIVATIONS.values()] + [PReLU(0.1), ELU(0.5)]
@@ -434,11 +434,11 @@ def test_a_device_without_float64_trains_in_float32_and_says_so(
 ):
     # array_api_strict's devices all hold float64: one that does not (Apple's
     # MPS) is simulated by hiding float64 from the dtypes skae reads
-    from skae import _array_api
+    from skae._math import array_api
 
-    real = _array_api._floats_of
+    real = array_api._floats_of
     monkeypatch.setattr(
-        _array_api,
+        array_api,
         "_floats_of",
         lambda array: {k: v for k, v in real(array).items() if k != "float64"},
     )
@@ -512,10 +512,10 @@ def test_concurrent_fits_in_threads_each_give_the_numpy_fit(monkeypatch):
     # scikit-learn's configuration is per thread: each turns dispatch on
     import threading
 
-    from skae import _array_api
+    from skae._math import array_api
 
     monkeypatch.setenv("SCIPY_ARRAY_API", "1")
-    monkeypatch.setattr(_array_api, "_NAMESPACES", {})  # threads race to fill it
+    monkeypatch.setattr(array_api, "_NAMESPACES", {})  # threads race to fill it
     X = np.random.default_rng(0).uniform(size=(200, 8))
     solvers = ["adam", "lbfgs", "sgd"] * 2
 

@@ -489,7 +489,7 @@ def test_memory_estimate_counts_a_chunk_not_the_whole_batch():
     import sklearn
 
     from skae._checks import check_memory
-    from skae._network import Network
+    from skae._math.network import Network
     from skae.activations import Identity, Sigmoid
 
     network = Network((784, 256, 784), Sigmoid(), Identity())

@@ -11,7 +11,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils._param_validation import InvalidParameterError
 
-import skae._objective
+import skae._math.objective
 from skae import AutoEncoder, SparseAutoEncoder
 from skae._corruption import Corruption
 
@@ -30,13 +30,13 @@ def X():
 def seen(monkeypatch):
     """The (input, target) pairs of every evaluation of the training objective."""
     calls = []
-    original = skae._objective.Objective.loss_and_gradient
+    original = skae._math.objective.Objective.loss_and_gradient
 
     def spy(self, theta, X, T, *args, **kwargs):
         calls.append((X.copy(), T.copy()))  # batches live in reused buffers
         return original(self, theta, X, T, *args, **kwargs)
 
-    monkeypatch.setattr(skae._objective.Objective, "loss_and_gradient", spy)
+    monkeypatch.setattr(skae._math.objective.Objective, "loss_and_gradient", spy)
     return calls
 
 

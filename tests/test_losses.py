@@ -10,7 +10,7 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.special import logit
 
-from skae._losses import LOSSES, CrossEntropy, SquaredError
+from skae._math.losses import LOSSES, CrossEntropy, SquaredError
 from skae.activations import ACTIVATIONS, Identity, Sigmoid, Softplus, Tanh
 
 DTYPES = [np.float32, np.float64]

@@ -7,7 +7,7 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy import sparse
 
-from skae._network import Network
+from skae._math.network import Network
 from skae.activations import Identity, ReLU, Sigmoid, Tanh
 
 LAYER_SIZES = [(3, 2), (4, 3, 2), (5, 4, 3, 4, 5), (6, 8, 1)]

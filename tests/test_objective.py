@@ -9,10 +9,10 @@ from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy import sparse
 
-from skae._losses import CrossEntropy, SquaredError
-from skae._network import Network
-from skae._objective import Objective
-from skae._penalties import KLSparsity, WeightDecay
+from skae._math.losses import CrossEntropy, SquaredError
+from skae._math.network import Network
+from skae._math.objective import Objective
+from skae._math.penalties import KLSparsity, WeightDecay
 from skae.activations import ACTIVATIONS, Identity, Sigmoid
 
 RHO, BETA = 0.1, 0.7
@@ -518,7 +518,7 @@ def test_chunked_objective_with_tied_weights_and_sparse_targets(output, kl, rng)
 def test_chunk_rows_follow_scikit_learns_working_memory():
     import sklearn
 
-    from skae._objective import chunk_rows
+    from skae._math.objective import chunk_rows
 
     network = Network((100, 50, 10), Sigmoid(), Identity())
     row_bytes = 8 * (3 * (50 + 10) + 2 * 10)

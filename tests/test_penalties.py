@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
-from skae._penalties import KLSparsity, WeightDecay
+from skae._math.penalties import KLSparsity, WeightDecay
 
 DTYPES = [np.float32, np.float64]
 SHAPES = [(3, 4), (4, 2), (2, 1)]

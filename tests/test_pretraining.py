@@ -16,7 +16,7 @@ from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.utils._param_validation import InvalidParameterError
 
-import skae._objective
+import skae._math.objective
 import skae._training
 from skae import AutoEncoder, DivergenceError, MLPRegressorGD, SparseAutoEncoder
 from skae._pretraining import LayerAutoEncoder
@@ -233,7 +233,7 @@ def test_stage_warnings_say_which_stage(X):
 def _interrupt_in_stage(monkeypatch, stage, call, how):
     """Interrupt the ``call``-th objective evaluation of the ``stage``-th stage."""
     original_fit = LayerAutoEncoder._fit_network
-    original = skae._objective.Objective.loss_and_gradient
+    original = skae._math.objective.Objective.loss_and_gradient
     state = {"stage": 0, "calls": 0, "in": False}
 
     def fit(self, *args, **kwargs):
@@ -255,7 +255,7 @@ def _interrupt_in_stage(monkeypatch, stage, call, how):
         return original(self, *args, **kwargs)
 
     monkeypatch.setattr(LayerAutoEncoder, "_fit_network", fit)
-    monkeypatch.setattr(skae._objective.Objective, "loss_and_gradient", evaluate)
+    monkeypatch.setattr(skae._math.objective.Objective, "loss_and_gradient", evaluate)
     return state
 
 

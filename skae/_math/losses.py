@@ -5,8 +5,8 @@
 import numpy as np
 from scipy import sparse
 
-from skae._array_api import ops_for
-from skae.activations import Identity, Sigmoid, _softplus
+from skae._math.activations import Identity, Sigmoid, _softplus
+from skae._math.array_api import ops_for
 
 
 class SquaredError:

@@ -2,7 +2,7 @@
 
 # License: BSD-3-Clause
 
-from skae._array_api import ops_for
+from skae._math.array_api import ops_for
 
 
 class WeightDecay:
