@@ -5,7 +5,7 @@ on a quiet machine, then with ``2 x n_cores`` other processes spinning, for
 skae's ``SparseAutoEncoder`` and for scikit-learn's ``MLPRegressor`` on the
 same reconstruction (X -> X). OpenBLAS worker threads that wait for a core
 make small products slow on a busy machine; skae times its own work with
-NumPy's threads and with one, and keeps the faster (``skae._blas``).
+NumPy's threads and with one, and keeps the faster (``skae._training.threads``).
 
 Usage: ``python benchmarks/bench_busy_machine.py [--busy N] [--repeats R]``.
 Nothing is asserted about time.

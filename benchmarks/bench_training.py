@@ -36,9 +36,9 @@ from sklearn.neural_network import MLPRegressor
 from threadpoolctl import threadpool_info
 
 import skae
-import skae._optimizers
+import skae._training.solvers
 from skae import AutoEncoder, MLPRegressorGD
-from skae._blas import single_threaded_scipy_blas
+from skae._training.threads import single_threaded_scipy_blas
 
 try:
     import torch
@@ -218,14 +218,14 @@ def run_skae(work, X, Y):
         estimator = MLPRegressorGD(
             hidden_layer_sizes=work.hidden, activation=work.activation, **common
         )
-    counter = _CountingMinimize(skae._optimizers.minimize)
-    skae._optimizers.minimize = counter
+    counter = _CountingMinimize(skae._training.solvers.minimize)
+    skae._training.solvers.minimize = counter
     try:
         start = time.perf_counter()
         estimator.fit(X) if work.autoencoder else estimator.fit(X, Y)
         seconds = time.perf_counter() - start
     finally:
-        skae._optimizers.minimize = counter.minimize
+        skae._training.solvers.minimize = counter.minimize
     return _per_unit(work, seconds, estimator, counter)
 
 

@@ -11,12 +11,12 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from skae._base import BaseNetwork
-from skae._checks import check_unit_interval, input_dtype, stochastic_solver
-from skae._corruption import KINDS, Corruption, check_corruption
 from skae._math.activations import get_activation
 from skae._math.array_api import ops_for, widest_float
 from skae._math.losses import LOSSES
 from skae._math.objective import Objective
+from skae._training.checks import check_unit_interval, input_dtype, stochastic_solver
+from skae._training.corruption import KINDS, Corruption, check_corruption
 
 
 class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNetwork):

@@ -17,8 +17,8 @@ from sklearn.utils._param_validation import (
 from sklearn.utils.validation import check_is_fitted
 
 from skae._math.activations import ACTIVATIONS, Activation
-from skae._pretraining import GreedyPretraining
-from skae._trainable import TrainableNetwork
+from skae._training.pretraining import GreedyPretraining
+from skae._training.trainable import TrainableNetwork
 from skae.exceptions import DivergenceError
 
 # attributes scikit-learn's callback machinery sets on an estimator; all but
@@ -36,7 +36,7 @@ class BaseNetwork(TrainableNetwork, BaseEstimator):
 
     Subclasses define the layer sizes, the output activation, the loss, an
     optional sparsity penalty and the validation score through the hooks of
-    :class:`~skae._trainable.TrainableNetwork`; the network, the objective,
+    :class:`~skae._training.trainable.TrainableNetwork`; the network, the objective,
     the solvers and the training loop are shared. Here: the scikit-learn
     parameters, their validation and the fitted attributes.
     """

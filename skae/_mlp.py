@@ -20,9 +20,9 @@ from sklearn.utils.validation import (
 )
 
 from skae._base import BaseNetwork
-from skae._checks import input_dtype, normalized_weights, stochastic_solver
 from skae._math.activations import Identity
 from skae._math.array_api import ops_for, to_namespace_of
+from skae._training.checks import input_dtype, normalized_weights, stochastic_solver
 
 
 class MLPRegressorGD(

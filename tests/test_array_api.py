@@ -22,7 +22,7 @@ from skae._math.losses import CrossEntropy, SquaredError
 from skae._math.network import Network
 from skae._math.objective import Objective
 from skae._math.penalties import KLSparsity, WeightDecay
-from skae._optimizers import SGD, Adam
+from skae._training.solvers import SGD, Adam
 from skae.activations import ACTIVATIONS, ELU, Identity, PReLU, Sigmoid
 
 ACTIVATION_OBJECTS = [cls() for cls in ACTIVATIONS.values()] + [PReLU(0.1), ELU(0.5)]
@@ -460,8 +460,8 @@ def test_the_explosion_check_reads_targets_on_another_device(weighted):
     # only when J seems to have exploded
     from types import SimpleNamespace
 
-    from skae._batches import Batches
-    from skae._endings import AbnormalEndings
+    from skae._training.batches import Batches
+    from skae._training.endings import AbnormalEndings
 
     rng = np.random.default_rng(0)
     T = rng.normal(size=(50, 3))

@@ -388,16 +388,16 @@ def test_lbfgs_that_cannot_take_a_step_raises_and_changes_nothing(rng):
 def test_lbfgs_stopping_before_the_rule_warns_with_scipys_status(rng, monkeypatch):
     # scipy giving up after two iterations with a failed line search (status
     # 2), as it does on badly scaled problems
-    import skae._training
+    import skae._training.run
 
-    real = skae._training.minimize_lbfgs
+    real = skae._training.run.minimize_lbfgs
 
     def gives_up_after_two(fun, theta0, max_iter, max_fun, callback):
         result = real(fun, theta0, 2, max_fun, callback)
         result.status, result.message = 2, "ABNORMAL_TERMINATION_IN_LNSRCH"
         return result
 
-    monkeypatch.setattr(skae._training, "minimize_lbfgs", gives_up_after_two)
+    monkeypatch.setattr(skae._training.run, "minimize_lbfgs", gives_up_after_two)
     X, y = _regression(rng)
     reg = MLPRegressorGD(solver="lbfgs", max_iter=50, tol=0.0, random_state=0)
     with pytest.warns(ConvergenceWarning, match="status 2: ABNORMAL") as record:
@@ -488,8 +488,8 @@ class _SignalAt(DoNothingCallback):
 def test_memory_estimate_counts_a_chunk_not_the_whole_batch():
     import sklearn
 
-    from skae._checks import check_memory
     from skae._math.network import Network
+    from skae._training.checks import check_memory
     from skae.activations import Identity, Sigmoid
 
     network = Network((784, 256, 784), Sigmoid(), Identity())
@@ -566,7 +566,7 @@ def test_cross_entropy_scores_refuse_data_outside_the_unit_interval(cls, digits0
 
 
 def test_finiteness_check_does_not_square():
-    from skae._training import _all_finite
+    from skae._training.run import _all_finite
 
     big = np.full(100, 1e30, dtype=np.float32)  # its sum of squares overflows
     assert _all_finite(big)

@@ -13,7 +13,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 
 import skae._math.objective
 from skae import AutoEncoder, SparseAutoEncoder
-from skae._corruption import Corruption
+from skae._training.corruption import Corruption
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 

@@ -250,7 +250,7 @@ def test_the_validation_check_changes_nothing_and_works_by_chunks():
 
     from sklearn import config_context
 
-    from skae._batches import _moments
+    from skae._training.batches import _moments
 
     rng = np.random.default_rng(0)
     X = rng.normal(size=(20000, 500)) + 1e8  # float64: chunks would be views

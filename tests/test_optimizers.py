@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
-from skae._optimizers import SGD, Adam, minimize_lbfgs
+from skae._training.solvers import SGD, Adam, minimize_lbfgs
 
 N_PARAMS = 7
 

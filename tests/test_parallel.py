@@ -86,7 +86,7 @@ class _Meeting(DoNothingCallback):
 def test_overlapping_fits_in_threads_restore_scipys_blas_threads(solver):
     import threading
 
-    from skae._blas import _scipy_pools
+    from skae._training.threads import _scipy_pools
 
     def scipy_threads():
         return [pool["num_threads"] for pool in _scipy_pools().info()]
@@ -133,7 +133,7 @@ def test_overlapping_fits_in_threads_restore_scipys_blas_threads(solver):
 
 
 def _numpy_threads():
-    from skae._blas import _numpy_pools
+    from skae._training.threads import _numpy_pools
 
     return [pool["num_threads"] for pool in _numpy_pools().info()]
 
@@ -158,7 +158,7 @@ class _Clock:
 def test_the_tuner_keeps_the_faster_threads_and_gives_them_back(
     single_faster, monkeypatch
 ):
-    import skae._blas
+    import skae._training.threads
 
     before = _numpy_threads()
     holder = []
@@ -167,9 +167,9 @@ def test_the_tuner_keeps_the_faster_threads_and_gives_them_back(
         lambda: holder[0],
         lambda single: fast if single == single_faster else slow,
     )
-    monkeypatch.setattr(skae._blas.time, "perf_counter", clock)
+    monkeypatch.setattr(skae._training.threads.time, "perf_counter", clock)
     # large products; a block lasts at least 1 s with the threads as set
-    tuner = skae._blas.BlasThreadTuner(10**9, period=2, block_seconds=1.0)
+    tuner = skae._training.threads.BlasThreadTuner(10**9, period=2, block_seconds=1.0)
     tuner.active = True  # also where NumPy's BLAS has one thread already
     holder.append(tuner)
     seen = []
@@ -196,13 +196,13 @@ def test_the_tuner_keeps_the_faster_threads_and_gives_them_back(
 
 def test_the_tuner_compares_work_not_units(monkeypatch):
     """A short last batch in a block does not make its threads look faster."""
-    import skae._blas
+    import skae._training.threads
 
     holder = []
     # one thread takes 1.5 x the time per row; its block has shorter batches
     clock = _Clock(lambda: holder[0], lambda single: 0.015 if single else 0.02)
-    monkeypatch.setattr(skae._blas.time, "perf_counter", clock)
-    tuner = skae._blas.BlasThreadTuner(10**9, block_seconds=0.02)
+    monkeypatch.setattr(skae._training.threads.time, "perf_counter", clock)
+    tuner = skae._training.threads.BlasThreadTuner(10**9, block_seconds=0.02)
     tuner.active = True
     holder.append(tuner)
     rows = [256, 256, 128, 128, 256]  # warm-up, as set, one, one, as set again
@@ -218,10 +218,10 @@ def test_the_tuner_compares_work_not_units(monkeypatch):
 
 
 def test_small_products_run_on_one_thread():
-    import skae._blas
+    import skae._training.threads
 
     before = _numpy_threads()
-    tuner = skae._blas.BlasThreadTuner(1797 * 64)  # the digits autoencoder
+    tuner = skae._training.threads.BlasThreadTuner(1797 * 64)  # the digits autoencoder
     if max(before) > 1:
         assert tuner.single and _numpy_threads() == [1] * len(before)
     for _ in range(5):  # nothing timed, nothing switched

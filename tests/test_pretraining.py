@@ -17,9 +17,9 @@ from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.utils._param_validation import InvalidParameterError
 
 import skae._math.objective
-import skae._training
+import skae._training.run
 from skae import AutoEncoder, DivergenceError, MLPRegressorGD, SparseAutoEncoder
-from skae._pretraining import LayerAutoEncoder
+from skae._training.pretraining import LayerAutoEncoder
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -35,14 +35,14 @@ def X():
 def initial(monkeypatch):
     """The parameters each fit's end-to-end training starts from."""
     starts = []
-    original = skae._training.TrainingRun.train
+    original = skae._training.run.TrainingRun.train
 
     def spy(self):
         if not isinstance(self.estimator, LayerAutoEncoder):
             starts.append(self.estimator._theta.copy())
         return original(self)
 
-    monkeypatch.setattr(skae._training.TrainingRun, "train", spy)
+    monkeypatch.setattr(skae._training.run.TrainingRun, "train", spy)
     return starts
 
 

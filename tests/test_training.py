@@ -11,7 +11,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import r2_score
 
 import skae._base
-import skae._batches
+import skae._training.batches
 from skae import AutoEncoder, MLPRegressorGD, SparseAutoEncoder
 
 SOLVERS = ["sgd", "adam", "lbfgs"]
@@ -293,7 +293,7 @@ def test_early_stopping_keeps_the_best_parameters(solver, regression_data, monke
             parts += [array[:-n_val], array[-n_val:]]
         return parts
 
-    monkeypatch.setattr(skae._batches, "train_test_split", last_rows_held_out)
+    monkeypatch.setattr(skae._training.batches, "train_test_split", last_rows_held_out)
     reg = MLPRegressorGD(
         hidden_layer_sizes=(30,),
         solver=solver,

@@ -45,7 +45,7 @@ class Batches:
     def epoch(self, order=None, noise=None):
         """Yield ``(X, T, sample_weight, share of the epoch's loss)`` per batch,
         in the order of the permutation ``order`` (default: as stored); with
-        ``noise`` (a :class:`~skae._corruption.Corruption`), ``X`` is a fresh
+        ``noise`` (a :class:`~skae._training.corruption.Corruption`), ``X`` is a fresh
         corrupted copy of the batch's inputs."""
         if order is not None and self._X_rows is None:
             self._X_rows = _row_buffer(self.X, self.batch_size)

@@ -19,7 +19,7 @@ _EXPLOSION = 1e3
 
 
 class AbnormalEndings:
-    """The ends of a :class:`~skae._training.TrainingRun` that are not its
+    """The ends of a :class:`~skae._training.run.TrainingRun` that are not its
     stopping rule, each keeping what can be trusted and saying so.
 
     A mixin of ``TrainingRun``, whose attributes (``estimator``,

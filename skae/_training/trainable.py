@@ -1,7 +1,7 @@
 """TrainableNetwork: what the training loop needs of a network it trains.
 
 The estimators (``skae/_base.py``) and the stages of greedy pretraining
-(``skae/_pretraining.py``) are both trainable networks: each defines its
+(``skae/_training/pretraining.py``) are both trainable networks: each defines its
 architecture, loss and penalties through small hooks, and :meth:`_fit_network`
 runs the one training loop on it.
 """
@@ -16,19 +16,19 @@ from contextlib import nullcontext
 import numpy as np
 from sklearn.utils import check_random_state
 
-from skae._batches import Validation, check_validation_set, split_validation
-from skae._blas import single_threaded_scipy_blas
-from skae._callbacks import CallbackSupportMixin, FitTasks
-from skae._checks import check_architecture, check_memory, check_weight_decay
-from skae._interrupts import InterruptRequests
 from skae._math.activations import get_activation
 from skae._math.array_api import is_array, numpy_dtype, rows_sliceable, to_namespace_of
 from skae._math.losses import LOSSES
 from skae._math.network import Network
 from skae._math.objective import Objective, chunk_rows
 from skae._math.penalties import WeightDecay
-from skae._optimizers import SGD, Adam
-from skae._training import TrainingRun
+from skae._training.batches import Validation, check_validation_set, split_validation
+from skae._training.callbacks import CallbackSupportMixin, FitTasks
+from skae._training.checks import check_architecture, check_memory, check_weight_decay
+from skae._training.interrupts import InterruptRequests
+from skae._training.run import TrainingRun
+from skae._training.solvers import SGD, Adam
+from skae._training.threads import single_threaded_scipy_blas
 
 
 class TrainableNetwork(CallbackSupportMixin, metaclass=ABCMeta):
@@ -94,7 +94,7 @@ class TrainableNetwork(CallbackSupportMixin, metaclass=ABCMeta):
         return self.random_state
 
     def _corruption(self, X):
-        """The :class:`~skae._corruption.Corruption` of the training inputs
+        """The :class:`~skae._training.corruption.Corruption` of the training inputs
         ``X``, or None (hook: denoising autoencoders)."""
         return None
 

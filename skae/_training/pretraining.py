@@ -4,7 +4,7 @@ Each hidden layer of a freshly initialised network is trained first as a
 shallow autoencoder on the output of the layers below it, with the
 estimator's own settings; its encoder (and, in an autoencoder, the mirror
 decoder layer) then initialise the deep network, which is trained end to end
-as usual. Every stage is a :class:`~skae._trainable.TrainableNetwork` of its
+as usual. Every stage is a :class:`~skae._training.trainable.TrainableNetwork` of its
 own, so it runs the one training loop.
 """
 
@@ -14,11 +14,11 @@ import copy
 
 import numpy as np
 
-from skae._corruption import Corruption
 from skae._math.activations import Identity
 from skae._math.losses import LOSSES
 from skae._math.objective import Objective
-from skae._trainable import TrainableNetwork
+from skae._training.corruption import Corruption
+from skae._training.trainable import TrainableNetwork
 
 # the estimator's settings a stage trains with (the architecture, the
 # initialisation and warm starts are the stage's own)

@@ -9,9 +9,6 @@ import warnings
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from skae._batches import Batches
-from skae._blas import BlasThreadTuner
-from skae._endings import AbnormalEndings
 from skae._math.array_api import (
     is_array,
     numpy_dtype,
@@ -20,7 +17,10 @@ from skae._math.array_api import (
     to_numpy,
 )
 from skae._math.objective import chunk_rows
-from skae._optimizers import LBFGS_GTOL, minimize_lbfgs
+from skae._training.batches import Batches
+from skae._training.endings import AbnormalEndings
+from skae._training.solvers import LBFGS_GTOL, minimize_lbfgs
+from skae._training.threads import BlasThreadTuner
 from skae.exceptions import DivergenceError
 
 
@@ -290,7 +290,7 @@ class TrainingRun(AbnormalEndings):
 
         The validation set is scored first; then the whole iteration is
         recorded, ``n_iter_`` last, with no check for Ctrl-C in between (see
-        :class:`~skae._interrupts.InterruptRequests`), so the records always
+        :class:`~skae._training.interrupts.InterruptRequests`), so the records always
         have matching lengths.
         """
         est, validation = self.estimator, self.validation
