@@ -19,7 +19,7 @@ from sklearn.utils import _safe_indexing, gen_batches, get_tags
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import _num_samples, check_array, check_is_fitted
 
-from skae._autoencoder import AutoEncoder
+from skae._estimators.autoencoder import AutoEncoder
 
 # what reconstructing X takes: a fit, an encoder and a decoder
 _RECONSTRUCTION_METHODS = ("fit", "transform", "inverse_transform")

@@ -58,11 +58,11 @@ from sklearn.decomposition import PCA
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
-from skae._autoencoder import AutoEncoder
-from skae._autoencoder_base import BaseAutoEncoder
-from skae._mlp import MLPRegressorGD
+from skae._estimators.autoencoder import AutoEncoder
+from skae._estimators.autoencoder_base import BaseAutoEncoder
+from skae._estimators.mlp import MLPRegressorGD
+from skae._estimators.sparse_autoencoder import SparseAutoEncoder
 from skae._outlier import ReconstructionOutlierDetector
-from skae._sparse_autoencoder import SparseAutoEncoder
 from skae.activations import (
     ELU,
     HardTanh,

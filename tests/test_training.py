@@ -10,7 +10,6 @@ from scipy import sparse
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import r2_score
 
-import skae._base
 import skae._training.batches
 from skae import AutoEncoder, MLPRegressorGD, SparseAutoEncoder
 

@@ -1,6 +1,6 @@
 """TrainableNetwork: what the training loop needs of a network it trains.
 
-The estimators (``skae/_base.py``) and the stages of greedy pretraining
+The estimators (``skae/_estimators/base.py``) and the stages of greedy pretraining
 (``skae/_training/pretraining.py``) are both trainable networks: each defines its
 architecture, loss and penalties through small hooks, and :meth:`_fit_network`
 runs the one training loop on it.

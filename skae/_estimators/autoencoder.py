@@ -2,7 +2,7 @@
 
 # License: BSD-3-Clause
 
-from skae._autoencoder_base import BaseAutoEncoder
+from skae._estimators.autoencoder_base import BaseAutoEncoder
 
 
 class AutoEncoder(BaseAutoEncoder):

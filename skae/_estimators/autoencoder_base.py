@@ -10,7 +10,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from skae._base import BaseNetwork
+from skae._estimators.base import BaseNetwork
 from skae._math.activations import get_activation
 from skae._math.array_api import ops_for, widest_float
 from skae._math.losses import LOSSES

@@ -6,7 +6,7 @@ from numbers import Real
 
 from sklearn.utils._param_validation import Interval
 
-from skae._autoencoder_base import BaseAutoEncoder
+from skae._estimators.autoencoder_base import BaseAutoEncoder
 from skae._math.activations import ACTIVATIONS, get_activation
 from skae._math.array_api import ops_for, widest_float
 from skae._math.penalties import KLSparsity
