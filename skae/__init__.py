@@ -2,11 +2,11 @@
 
 # License: BSD-3-Clause
 
+from skae._applications.outlier import ReconstructionOutlierDetector
+from skae._applications.scoring import reconstruction_scorer
 from skae._estimators.autoencoder import AutoEncoder
 from skae._estimators.mlp import MLPRegressorGD
 from skae._estimators.sparse_autoencoder import SparseAutoEncoder
-from skae._outlier import ReconstructionOutlierDetector
-from skae._scoring import reconstruction_scorer
 from skae.exceptions import DivergenceError
 
 __version__ = "0.1.0"

@@ -58,11 +58,11 @@ from sklearn.decomposition import PCA
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
+from skae._applications.outlier import ReconstructionOutlierDetector
 from skae._estimators.autoencoder import AutoEncoder
 from skae._estimators.autoencoder_base import BaseAutoEncoder
 from skae._estimators.mlp import MLPRegressorGD
 from skae._estimators.sparse_autoencoder import SparseAutoEncoder
-from skae._outlier import ReconstructionOutlierDetector
 from skae.activations import (
     ELU,
     HardTanh,

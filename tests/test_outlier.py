@@ -20,7 +20,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skae import AutoEncoder, SparseAutoEncoder
-from skae._outlier import ReconstructionOutlierDetector
+from skae._applications.outlier import ReconstructionOutlierDetector
 
 # the two scikit-learn checks a detector of tiny data runs into the iteration
 # budget of the default autoencoder; what they check does not depend on it
