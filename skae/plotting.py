@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from skae._math.array_api import to_numpy
+from skae._math.namespaces import to_numpy
 
 __all__ = ["plot_filters"]
 

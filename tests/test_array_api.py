@@ -434,11 +434,11 @@ def test_a_device_without_float64_trains_in_float32_and_says_so(
 ):
     # array_api_strict's devices all hold float64: one that does not (Apple's
     # MPS) is simulated by hiding float64 from the dtypes skae reads
-    from skae._math import array_api
+    from skae._math import namespaces
 
-    real = array_api._floats_of
+    real = namespaces._floats_of
     monkeypatch.setattr(
-        array_api,
+        namespaces,
         "_floats_of",
         lambda array: {k: v for k, v in real(array).items() if k != "float64"},
     )

@@ -12,8 +12,9 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from skae._estimators.base import BaseNetwork
 from skae._math.activations import get_activation
-from skae._math.array_api import ops_for, widest_float
+from skae._math.array_api import ops_for
 from skae._math.losses import LOSSES
+from skae._math.namespaces import widest_float
 from skae._math.objective import Objective
 from skae._training.checks import check_unit_interval, input_dtype, stochastic_solver
 from skae._training.corruption import KINDS, Corruption, check_corruption

@@ -21,7 +21,8 @@ from sklearn.utils.validation import (
 
 from skae._estimators.base import BaseNetwork
 from skae._math.activations import Identity
-from skae._math.array_api import ops_for, to_namespace_of
+from skae._math.array_api import ops_for
+from skae._math.namespaces import to_namespace_of
 from skae._training.checks import input_dtype, normalized_weights, stochastic_solver
 
 

@@ -8,7 +8,8 @@ from sklearn.utils._param_validation import Interval
 
 from skae._estimators.autoencoder_base import BaseAutoEncoder
 from skae._math.activations import ACTIVATIONS, get_activation
-from skae._math.array_api import ops_for, widest_float
+from skae._math.array_api import ops_for
+from skae._math.namespaces import widest_float
 from skae._math.penalties import KLSparsity
 from skae._training.checks import check_sparsity_weight
 

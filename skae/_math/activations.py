@@ -12,21 +12,6 @@ from sklearn.utils._param_validation import InvalidParameterError
 
 from skae._math.array_api import ops_for
 
-__all__ = [
-    "ACTIVATIONS",
-    "ELU",
-    "Activation",
-    "HardTanh",
-    "Identity",
-    "PReLU",
-    "ReLU",
-    "Sigmoid",
-    "Softplus",
-    "Softsign",
-    "Tanh",
-    "get_activation",
-]
-
 
 class Activation(ABC):
     """Base class of an activation function ``f`` and its derivative.

@@ -5,7 +5,8 @@
 import numpy as np
 from sklearn import get_config
 
-from skae._math.array_api import numpy_dtype, ops_for, rows_sliceable
+from skae._math.array_api import ops_for, reused_or_empty_like
+from skae._math.namespaces import numpy_dtype, rows_sliceable
 
 
 class Objective:
@@ -108,7 +109,10 @@ class Objective:
                 rho_hat = self._mean_code(theta, X, share, chunks)
                 loss += self.sparsity.value(rho_hat)
                 kl_gradient = ops.astype(self.sparsity.gradient(rho_hat), theta.dtype)
-            scratch = self._gradient_scratch(theta)
+            # a gradient-sized array for the chunks after the first
+            scratch = self._scratch = reused_or_empty_like(
+                getattr(self, "_scratch", None), theta
+            )
             for index, rows in enumerate(chunks):
                 target = gradient if index == 0 else scratch
                 loss += self._data_term(
@@ -209,17 +213,6 @@ class Objective:
             slice(start, min(start + rows, n_samples))
             for start in range(0, max(n_samples, 1), rows)
         ]
-
-    def _gradient_scratch(self, theta):
-        """A gradient-sized array for the chunks after the first."""
-        scratch = getattr(self, "_scratch", None)
-        if (
-            type(scratch) is not type(theta)  # None, or another namespace's
-            or scratch.shape != theta.shape
-            or scratch.dtype != theta.dtype
-        ):
-            scratch = self._scratch = ops_for(theta).empty_like(theta)
-        return scratch
 
     def _workspace(self, n_samples, theta):
         """Buffers for this batch size, kept from one step to the next (None

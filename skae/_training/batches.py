@@ -12,13 +12,8 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import gen_batches
 from sklearn.utils.sparsefuncs import mean_variance_axis
 
-from skae._math.array_api import (
-    is_numpy,
-    ops_for,
-    to_namespace_of,
-    to_numpy,
-    widest_float,
-)
+from skae._math.array_api import ops_for
+from skae._math.namespaces import is_numpy, to_namespace_of, to_numpy, widest_float
 
 
 class Batches:

@@ -14,13 +14,13 @@ from scipy import sparse
 from sklearn.utils.validation import _check_sample_weight
 
 from skae._math.activations import get_activation
-from skae._math.array_api import (
+from skae._math.array_api import ops_for
+from skae._math.namespaces import (
     check_same_namespace,
     dispatching,
     has_float64,
     is_numpy,
     numpy_dtype,
-    ops_for,
     widest_float,
 )
 from skae._math.objective import chunk_rows

@@ -12,7 +12,8 @@ import numpy as np
 from scipy import sparse
 from sklearn.utils._param_validation import InvalidParameterError
 
-from skae._math.array_api import numpy_dtype, ops_for, to_namespace_of
+from skae._math.array_api import ops_for
+from skae._math.namespaces import numpy_dtype, to_namespace_of
 
 KINDS = ("masking", "gaussian", "salt_and_pepper")
 

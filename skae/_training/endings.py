@@ -10,8 +10,8 @@ import numpy as np
 from scipy import sparse
 from sklearn.exceptions import ConvergenceWarning
 
-from skae._math.array_api import to_numpy
 from skae._math.losses import CrossEntropy
+from skae._math.namespaces import to_numpy
 from skae.exceptions import DivergenceError
 
 # how many times its first value J must end above to call a fit exploded

@@ -9,13 +9,8 @@ import warnings
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from skae._math.array_api import (
-    is_array,
-    numpy_dtype,
-    ops_for,
-    to_namespace_of,
-    to_numpy,
-)
+from skae._math.array_api import ops_for
+from skae._math.namespaces import is_array, numpy_dtype, to_namespace_of, to_numpy
 from skae._math.objective import chunk_rows
 from skae._training.batches import Batches
 from skae._training.endings import AbnormalEndings

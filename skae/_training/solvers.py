@@ -4,7 +4,7 @@
 
 from scipy.optimize import minimize
 
-from skae._math.array_api import ops_for
+from skae._math.array_api import ops_for, reused_or_empty_like
 
 
 class SGD:
@@ -137,7 +137,8 @@ class Adam:
             state["v"] = ops.zeros_like(theta)
         state["t"] += 1
         m, v, t = state["m"], state["v"], state["t"]
-        scratch = _scratch(self, theta)
+        # a work array, kept on the optimizer (not in its state)
+        scratch = self._work = reused_or_empty_like(getattr(self, "_work", None), theta)
         m *= self.beta_1
         ops.axpy(1 - self.beta_1, gradient, m)
         v *= self.beta_2
@@ -155,18 +156,6 @@ class Adam:
     def decay(self):
         """Adam has no adaptive schedule: always False."""
         return False
-
-
-def _scratch(optimizer, theta):
-    """A work array like ``theta``, kept on the optimizer (not in its state)."""
-    scratch = getattr(optimizer, "_work", None)
-    if (
-        type(scratch) is not type(theta)  # None, or another namespace's
-        or scratch.shape != theta.shape
-        or scratch.dtype != theta.dtype
-    ):
-        scratch = optimizer._work = ops_for(theta).empty_like(theta)
-    return scratch
 
 
 # scipy's gradient test, reduced to an exact stationary point (see below)

@@ -17,8 +17,8 @@ import numpy as np
 from sklearn.utils import check_random_state
 
 from skae._math.activations import get_activation
-from skae._math.array_api import is_array, numpy_dtype, rows_sliceable, to_namespace_of
 from skae._math.losses import LOSSES
+from skae._math.namespaces import is_array, numpy_dtype, rows_sliceable, to_namespace_of
 from skae._math.network import Network
 from skae._math.objective import Objective, chunk_rows
 from skae._math.penalties import WeightDecay
