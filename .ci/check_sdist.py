@@ -1,6 +1,8 @@
 """Build the sdist and check that it carries the license and what the tests
 read: both conftest.py files, the tests, the examples, the user guide and the
-README; and no build leftovers."""
+README; and no build leftovers. Then build the wheel from it and check that
+the wheel carries every module of the package, its layers' subpackages
+included."""
 
 # License: BSD-3-Clause
 
@@ -8,11 +10,12 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import zipfile
 from pathlib import Path
 
 out = Path(tempfile.mkdtemp())
 subprocess.run(
-    [sys.executable, "-m", "build", "--sdist", "--outdir", str(out)],
+    [sys.executable, "-m", "build", "--outdir", str(out)],  # sdist, then wheel
     check=True,
     capture_output=True,
 )
@@ -26,8 +29,9 @@ needed = {
     "conftest.py",
     "tests/conftest.py",
     "docs/user_guide.rst",
-    "skae/__init__.py",
 }
+modules = {str(p) for p in Path("skae").rglob("*.py")}
+needed |= modules
 needed |= {str(p) for p in Path("tests").glob("test_*.py")}
 needed |= {str(p) for p in Path("examples").glob("plot_*.py")}
 missing = sorted(needed - names)
@@ -37,3 +41,10 @@ leftovers = sorted(
 if missing or leftovers:
     sys.exit(f"sdist {sdist.name}: missing {missing}, leftovers {leftovers}")
 print(f"sdist {sdist.name}: {len(names)} files, everything the tests need")
+
+(wheel,) = out.glob("skae-*.whl")
+with zipfile.ZipFile(wheel) as archive:
+    missing = sorted(modules - set(archive.namelist()))
+if missing:
+    sys.exit(f"wheel {wheel.name}: missing {missing}")
+print(f"wheel {wheel.name}: all {len(modules)} modules of skae")
