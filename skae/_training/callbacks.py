@@ -56,7 +56,7 @@ class FitTasks:
 
     Parameters
     ----------
-    estimator : BaseNetwork
+    estimator : TrainableNetwork
         The estimator being fitted.
     X, y : array-like
         The training data and targets the callbacks may score on.

@@ -1,8 +1,9 @@
 """Checks of data and hyper-parameters that come before any training.
 
 Shared by the estimators (which never import from each other) and by
-:class:`~skae._estimators.base.BaseNetwork`: each either passes or raises an error that
-names what was wrong and how to fix it, before anything is allocated or fitted.
+:class:`~skae._training.trainable.TrainableNetwork`: each either passes or
+raises an error that names what was wrong and how to fix it, before anything
+is allocated or fitted.
 """
 
 # License: BSD-3-Clause

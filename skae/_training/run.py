@@ -43,7 +43,7 @@ class TrainingRun(AbnormalEndings):
 
     Parameters
     ----------
-    estimator : BaseNetwork
+    estimator : TrainableNetwork
         The estimator being trained; its network is already built.
     objective : Objective
         The objective J the solvers minimise.
