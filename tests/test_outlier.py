@@ -14,7 +14,7 @@ from sklearn.linear_model import LinearRegression
 from sklearn.metrics import f1_score, make_scorer, roc_auc_score
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, train_test_split
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import MinMaxScaler, StandardScaler
+from sklearn.preprocessing import FunctionTransformer, MinMaxScaler, StandardScaler
 from sklearn.utils import get_tags
 from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.estimator_checks import parametrize_with_checks
@@ -355,3 +355,48 @@ def test_scores_are_computed_by_blocks_of_working_memory(rng):
         ** 2
     ).sum(axis=1)
     np.testing.assert_allclose(scores, expected, rtol=1e-10)
+
+
+# -- samples whose reconstruction is not finite -----------------------------
+
+
+@pytest.mark.parametrize(
+    "dtype, largest", [(np.float64, 1.7e308), (np.float32, 3.4e38)]
+)
+@pytest.mark.parametrize("activation", ["relu", "identity", "prelu", "softplus"])
+def test_a_reconstruction_that_overflows_is_an_outlier_never_nan(
+    activation, dtype, largest
+):
+    # finite inputs near the dtype's largest value overflow the layers:
+    # inf - inf there made NaN scores, and NaN < offset_ is False (an inlier)
+    G = np.random.default_rng(0).uniform(-1, 1, size=(200, 6)).astype(dtype)
+    autoencoder = AutoEncoder(
+        n_components=3, hidden_layer_sizes=(4,), activation=activation, random_state=0
+    )
+    detector = ReconstructionOutlierDetector(autoencoder).fit(G)
+    huge = G[:5] * dtype(largest)
+    assert np.isfinite(huge).all()
+    with np.errstate(over="ignore", invalid="ignore"):
+        scores = detector.score_samples(huge)
+        own = detector.estimator_.score_samples(huge)
+        labels = detector.predict(huge)
+    assert not np.isnan(scores).any() and not np.isnan(own).any()
+    assert np.all(scores == -np.inf)
+    assert np.all(labels == -1)
+
+
+def test_an_unreconstructable_sample_is_an_outlier_even_at_an_infinite_offset():
+    # reconstructs a row exactly, or as inf when its first feature is over 100
+    overflowing = FunctionTransformer(
+        inverse_func=lambda X: np.where(X[:, :1] > 100, np.inf, X), check_inverse=False
+    )
+    X = np.random.default_rng(1).normal(size=(40, 3))
+    X[:20, 0] = 1e300  # half of the training rows: offset_ is -inf
+    detector = ReconstructionOutlierDetector(overflowing, contamination=0.3)
+    with pytest.warns(UserWarning, match="20 of the 40 training samples have no finite"):
+        detector.fit(X)
+    assert detector.offset_ == -np.inf
+    assert np.all(detector.score_samples(X[:20]) == -np.inf)
+    assert np.all(detector.decision_function(X[:20]) == -np.inf)
+    assert np.all(detector.predict(X[:20]) == -1)
+    assert np.all(detector.predict(X[20:]) == 1)

@@ -2,6 +2,7 @@
 
 # License: BSD-3-Clause
 
+import warnings
 from numbers import Real
 
 import numpy as np
@@ -88,7 +89,27 @@ def _reconstruction_errors(estimator, X):
             reconstruction = reconstruction.toarray()
         diff = X_block - reconstruction
         errors[block] = np.einsum("ij,ij->i", diff, diff)
+    # a reconstruction that is not finite is infinitely far, never NaN
+    errors[np.isnan(errors)] = np.inf
     return errors
+
+
+def _offset(scores, contamination):
+    """The ``100 * contamination``-th percentile of the training ``scores``;
+    -inf when it falls among samples whose reconstruction is not finite
+    (NumPy interpolates between two -inf as NaN), with a warning."""
+    lowest = np.finfo(np.float64).min
+    offset = float(np.percentile(np.maximum(scores, lowest), 100.0 * contamination))
+    n_infinite = int(np.sum(scores == -np.inf))
+    if n_infinite:
+        warnings.warn(
+            f"{n_infinite} of the {scores.size} training samples have no finite "
+            "reconstruction (score -inf): their values overflow the model. They "
+            "are outliers; scale the data (StandardScaler) for a threshold "
+            "that tells the others apart.",
+            UserWarning,
+        )
+    return -np.inf if offset == lowest else offset
 
 
 class ReconstructionOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
@@ -254,8 +275,8 @@ class ReconstructionOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstima
         """
         # fit into locals: a fit that fails leaves a fitted detector as it was
         estimator = self._make_estimator().fit(X)
-        scores = self._score_with(estimator, X)
-        offset = np.percentile(scores, 100.0 * self.contamination)
+        scores = np.asarray(self._score_with(estimator, X), dtype=np.float64)
+        offset = _offset(scores, self.contamination)
         self.estimator_ = estimator
         self.offset_ = float(offset)
         return self
@@ -297,9 +318,15 @@ class ReconstructionOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstima
         -------
         decision : ndarray of shape (n_samples,)
             ``score_samples(X) - offset_``: negative for outliers,
-            non-negative for inliers.
+            non-negative for inliers; ``-inf`` for a sample whose
+            reconstruction is not finite.
         """
-        return self.score_samples(X) - self.offset_
+        scores = self.score_samples(X)
+        # a sample reconstructed as inf is an outlier even when offset_ is
+        # -inf (inf - inf would be NaN, and NaN < 0 is False)
+        with np.errstate(invalid="ignore"):
+            decision = scores - self.offset_
+        return np.where(scores == -np.inf, -np.inf, decision)
 
     def predict(self, X):
         """Return +1 for inliers and -1 for outliers.

@@ -209,7 +209,11 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNet
         if self._fitted_loss == "cross_entropy":
             check_unit_interval(X)
         objective = Objective(self._network, LOSSES[self._fitted_loss](), None)
-        return objective.sample_losses(self._theta, X, X)
+        losses = objective.sample_losses(self._theta, X, X)
+        # a reconstruction that overflowed (inf - inf in a layer) is NaN: it
+        # is infinitely bad, never a middling score
+        ops = ops_for(losses)
+        return ops.put_where(losses, float("inf"), ops.isnan(losses))
 
     def score_samples(self, X):
         """Return minus the reconstruction loss of each sample, ``-L(x_i, g(f(x_i)))``.
@@ -222,7 +226,9 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNet
         Returns
         -------
         scores : ndarray of shape (n_samples,)
-            Higher is better; 0 is a perfect reconstruction under squared error.
+            Higher is better; 0 is a perfect reconstruction under squared
+            error, and ``-inf`` a reconstruction that is not finite (inputs
+            near the dtype's largest value can overflow the layers).
         """
         return -self._sample_losses(self._validate_input(X, method="score_samples"))
 

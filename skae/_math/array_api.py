@@ -54,6 +54,7 @@ _FUNCTIONS = (
 _SAME_NAMES = (
     "empty_like",
     "finfo",
+    "isnan",
     "max",
     "min",
     "ones_like",
