@@ -112,6 +112,44 @@ def test_salt_and_pepper_sets_entries_to_their_features_extremes(X, seen):
     assert 0.3 < salt[changed].mean() < 0.7  # minimum or maximum, at random
 
 
+def test_salt_and_pepper_takes_the_range_of_all_partial_fit_calls(X, seen):
+    # one row a call: its minimum is its maximum, so the call's own range
+    # corrupted nothing, and the stream trained as if uncorrupted
+    def stream(**corruption):
+        est = AutoEncoder(n_components=3, solver="sgd", random_state=0, **corruption)
+        for row in X[:30]:
+            est.partial_fit(row[None, :])
+        return est
+
+    corrupted = stream(corruption="salt_and_pepper", corruption_level=1.0)
+    inputs = np.vstack([batch for batch, _ in seen])
+    rows_seen_before = [X[: i + 1] for i in range(30)]
+    for row, earlier in zip(inputs, rows_seen_before):
+        # every entry is set, to the minimum or maximum of the rows seen so far
+        assert np.all((row == earlier.min(axis=0)) | (row == earlier.max(axis=0)))
+    assert not np.array_equal(inputs[1:], X[1:30])
+    clean = stream()
+    assert not np.array_equal(corrupted.coefs_[0], clean.coefs_[0])
+
+
+def test_a_new_fit_forgets_the_range_of_earlier_data(X, seen):
+    est = AutoEncoder(
+        n_components=3,
+        solver="adam",
+        batch_size=60,
+        max_iter=1,
+        corruption="salt_and_pepper",
+        corruption_level=1.0,
+        random_state=0,
+    )
+    est.partial_fit(X * 100)
+    seen.clear()
+    est.fit(X)  # not warm: the range of X alone
+    (inputs, _), *_ = seen
+    low, high = X.min(axis=0), X.max(axis=0)
+    assert np.all((inputs == low) | (inputs == high))
+
+
 def test_masking_keeps_sparse_input_sparse(seen):
     X = sparse.random(80, 12, density=0.3, format="csr", random_state=0)
     AutoEncoder(

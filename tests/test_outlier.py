@@ -393,7 +393,9 @@ def test_an_unreconstructable_sample_is_an_outlier_even_at_an_infinite_offset():
     X = np.random.default_rng(1).normal(size=(40, 3))
     X[:20, 0] = 1e300  # half of the training rows: offset_ is -inf
     detector = ReconstructionOutlierDetector(overflowing, contamination=0.3)
-    with pytest.warns(UserWarning, match="20 of the 40 training samples have no finite"):
+    with pytest.warns(
+        UserWarning, match="20 of the 40 training samples have no finite"
+    ):
         detector.fit(X)
     assert detector.offset_ == -np.inf
     assert np.all(detector.score_samples(X[:20]) == -np.inf)

@@ -78,10 +78,24 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNet
             )
         check_unit_interval(T)
 
+    def _initialize(self, X, n_outputs):
+        super()._initialize(X, n_outputs)
+        # the training data's range, for salt and pepper: from this fit on
+        self._input_range = None
+
     def _corruption(self, X):
         if self.corruption is None:
             return None
-        return Corruption(self.corruption, self.corruption_level, X, self._random_state)
+        corruption = Corruption(
+            self.corruption,
+            self.corruption_level,
+            X,
+            self._random_state,
+            # the data of every partial_fit call so far, not only this call's
+            seen_range=getattr(self, "_input_range", None),
+        )
+        self._input_range = corruption.value_range
+        return corruption
 
     def _validation_score(self, X, T, sample_weight):
         return self._score(X)

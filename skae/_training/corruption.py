@@ -74,26 +74,40 @@ class Corruption:
         ``"masking"`` sets each entry to 0 with probability ``level``;
         ``"gaussian"`` adds ``N(0, level^2)`` noise; ``"salt_and_pepper"``
         sets each entry, with probability ``level``, to its feature's minimum
-        or maximum over ``X`` (each with probability 1/2).
+        or maximum over the training data seen (each with probability 1/2).
     level : float
         The corruption level, in the kind's range (see
         :func:`check_corruption`).
     X : {ndarray, sparse matrix} of shape (n_samples, n_features)
-        The training data: where salt and pepper takes each feature's
-        minimum and maximum.
+        The training data of this call: where salt and pepper takes each
+        feature's minimum and maximum.
     random_state : numpy.random.RandomState
         The estimator's random state; one seed is drawn from it, so two fits
         with the same ``random_state`` draw the same corruption.
+    seen_range : tuple of two arrays of shape (1, n_features), default=None
+        Salt and pepper: each feature's minimum and maximum over the data of
+        earlier calls (``partial_fit``), merged with ``X``'s. Without it, a
+        call of one row would corrupt nothing: its minimum is its maximum.
+
+    Attributes
+    ----------
+    value_range : tuple of two arrays of shape (1, n_features), or None
+        The minima and maxima salt and pepper sets entries to: the data seen
+        so far, for the next call's ``seen_range``.
     """
 
-    def __init__(self, kind, level, X, random_state):
+    def __init__(self, kind, level, X, random_state, seen_range=None):
         self.kind = kind
         self.level = level
         self._rng = np.random.default_rng(random_state.randint(np.iinfo(np.int32).max))
+        self.value_range = None
         if kind == "salt_and_pepper":
             ops = ops_for(X)
-            self._low = ops.min(X, axis=0)[None, :]
-            self._high = ops.max(X, axis=0)[None, :]
+            low, high = ops.min(X, axis=0)[None, :], ops.max(X, axis=0)[None, :]
+            if seen_range is not None:  # in X's namespace, were the model moved
+                low = ops.minimum(low, to_namespace_of(seen_range[0], X))
+                high = ops.maximum(high, to_namespace_of(seen_range[1], X))
+            self.value_range = self._low, self._high = low, high
 
     def __call__(self, X, out=None):
         """A corrupted copy of the rows ``X`` (in ``out`` when given, dense)."""
