@@ -3,6 +3,7 @@
 # License: BSD-3-Clause
 
 import pickle
+import warnings
 
 import numpy as np
 import pytest
@@ -483,3 +484,45 @@ def test_validation_set_needs_what_the_training_set_needs(digits01):
         AutoEncoder(out_activation="sigmoid").fit(digits01, X_val=5 * digits01 - 2)
     with pytest.raises(ValueError, match="sample_weight_val"):
         MLPRegressorGD().fit(digits01, digits01[:, 0], sample_weight_val=np.ones(300))
+
+
+# -- an L-BFGS fit that stalls at the data's scale ----------------------------
+
+
+def _linear_data():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 6))
+    return X, X @ rng.normal(size=6) + 0.1 * rng.normal(size=200)
+
+
+@pytest.mark.parametrize("scale", [1e50, 1e100, 1e150])
+def test_lbfgs_that_learns_nothing_at_the_targets_scale_warns(scale):
+    # scipy stops after one iteration with its status 0 (no decrease of J
+    # left in float64) and R^2 about -0.03 on the training data itself
+    X, y = _linear_data()
+    est = MLPRegressorGD(
+        hidden_layer_sizes=(5,), solver="lbfgs", max_iter=20, random_state=0
+    )
+    with pytest.warns(ConvergenceWarning, match="barely moved the objective J") as w:
+        est.fit(X, y * scale)
+    message = str(w[0].message)
+    assert f"targets' standard deviation {np.std(y * scale):.3g}" in message
+    assert "StandardScaler" in message and "TransformedTargetRegressor" in message
+    assert est.score(X, y * scale) < 0.1  # what the warning is about
+
+
+@pytest.mark.parametrize("noise", [False, True])
+def test_warm_starts_of_a_converged_lbfgs_fit_do_not_warn(noise):
+    # at the minimum J barely moves: a good fit (R^2 0.998), or pure noise
+    # (the mean target's loss), is not a stall
+    X, y = _linear_data()
+    if noise:
+        y = np.random.default_rng(1).normal(size=y.shape)
+    est = MLPRegressorGD(
+        hidden_layer_sizes=(5,), solver="lbfgs", max_iter=2000, random_state=0
+    ).fit(X, y)
+    est.set_params(warm_start=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for _ in range(2):
+            est.fit(X, y)

@@ -16,6 +16,10 @@ from skae.exceptions import DivergenceError
 
 # how many times its first value J must end above to call a fit exploded
 _EXPLOSION = 1e3
+# an L-BFGS fit stalled: J fell by less than this share of its start, and
+# stays above this share of the loss of predicting the mean target
+_STALLED = 1e-2
+_POOR = 0.5
 
 
 class AbnormalEndings:
@@ -129,6 +133,33 @@ class AbnormalEndings:
                 ConvergenceWarning,
             )
 
+    def _warn_if_stalled(self, initial):
+        """L-BFGS stopped, with its gradient far from zero, having barely
+        moved J from its start, where J is no better than predicting the mean
+        target: the steps J needs are lost to rounding at the data's scale
+        (targets of 1e50). A warm start at a real minimum has a zero gradient
+        or a J well below the mean prediction's, and is not warned of."""
+        est = self.estimator
+        if not initial - est.loss_ < _STALLED * abs(initial):
+            return
+        baseline = self._mean_prediction_loss()
+        if not est.loss_ > _POOR * baseline:
+            return
+        n_outputs = self.batches.T.shape[1]
+        warnings.warn(
+            f"{est._display_name()}: L-BFGS stopped after {self.n_recorded} "
+            f"iteration{'s' * (self.n_recorded != 1)} having barely moved the "
+            f"objective J (from {initial:.4g} "
+            f"to {est.loss_:.4g}), no better than predicting the mean target "
+            f"({baseline:.4g}), with a gradient far from zero: the data's scale "
+            f"(targets' standard deviation {math.sqrt(baseline / n_outputs):.3g}, "
+            f"inputs' root mean square {_root_mean_square(self.batches.X):.3g}) "
+            "leaves the solver no step it can take in floating point. Scale the "
+            "inputs (StandardScaler) and, for a regressor, the targets "
+            "(sklearn.compose.TransformedTargetRegressor with StandardScaler).",
+            ConvergenceWarning,
+        )
+
     def _mean_prediction_loss(self):
         """The data loss of the constant prediction of the (weighted) mean
         target: the summed variance of the targets for the squared error,
@@ -152,5 +183,12 @@ class AbnormalEndings:
         return float(np.clip(mean_square - np.square(mean), 0, None).sum())
 
 
-# how many times its first value J must end above to call a fit exploded
-_EXPLOSION = 1e3
+def _root_mean_square(X):
+    """The root mean square of the entries of ``X``, in float64 on the host,
+    a part of the rows at a time (only for a message)."""
+    total = 0.0
+    for start in range(0, X.shape[0], 4096):
+        part = X[start : start + 4096, :]
+        part = part.toarray() if sparse.issparse(part) else to_numpy(part)
+        total += float(np.square(np.asarray(part, np.float64)).sum())
+    return math.sqrt(total / max(X.shape[0] * X.shape[1], 1))

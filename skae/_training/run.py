@@ -219,6 +219,7 @@ class TrainingRun(AbnormalEndings):
                 sample_weight,
             )
             threads.end()
+            state.setdefault("initial", float(loss))  # J at the start
             return loss, to_numpy(gradient).astype(np.float64, copy=False)
 
         def callback(intermediate_result):
@@ -258,7 +259,10 @@ class TrainingRun(AbnormalEndings):
             )
         if result.status == 0:
             # converged for scipy: a stationary point, or no decrease of J
-            # left in the dtype (ftol=0); scikit-learn does not warn either
+            # left in the dtype (ftol=0); scikit-learn does not warn either,
+            # unless J stalled far from its minimum (data on a wild scale)
+            if not stationary:
+                self._warn_if_stalled(state["initial"])
             return
         if result.status == 1:  # max_iter or max_fun
             self._warn_not_converged(
