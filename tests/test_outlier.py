@@ -402,3 +402,16 @@ def test_an_unreconstructable_sample_is_an_outlier_even_at_an_infinite_offset():
     assert np.all(detector.decision_function(X[:20]) == -np.inf)
     assert np.all(detector.predict(X[:20]) == -1)
     assert np.all(detector.predict(X[20:]) == 1)
+
+
+@pytest.mark.parametrize(
+    "estimator",
+    [PCA(2), AutoEncoder(n_components=2, max_iter=5, random_state=0)],
+    ids=["pca", "autoencoder"],
+)
+@pytest.mark.parametrize("method", ["predict", "score_samples", "decision_function"])
+def test_no_samples_get_the_usual_message(rng, estimator, method):
+    X = rng.normal(size=(30, 4))
+    detector = ReconstructionOutlierDetector(estimator).fit(X)
+    with pytest.raises(ValueError, match=r"Found array with 0 sample\(s\)"):
+        getattr(detector, method)(X[:0])

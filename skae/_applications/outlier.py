@@ -60,6 +60,8 @@ def _reconstruction_errors(estimator, X):
     reconstruction of all the rows (dense, even for sparse ``X``) is never
     made at once."""
     n_samples = _num_samples(X)
+    if n_samples == 0:  # scikit-learn's own message, as the model would say
+        check_array(X, accept_sparse=True, dtype=None, ensure_all_finite=False)
     errors = np.empty(n_samples)
     n_features = X.shape[1] if hasattr(X, "shape") and len(X.shape) > 1 else 1
     rows = _rows_per_block(n_features)
