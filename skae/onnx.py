@@ -63,6 +63,7 @@ from skae._estimators.autoencoder import AutoEncoder
 from skae._estimators.autoencoder_base import BaseAutoEncoder
 from skae._estimators.mlp import MLPRegressorGD
 from skae._estimators.sparse_autoencoder import SparseAutoEncoder
+from skae._math.namespaces import is_numpy, namespace_name
 from skae.activations import (
     ELU,
     HardTanh,
@@ -83,6 +84,53 @@ METHODS = {
     BaseAutoEncoder: ("transform", "inverse_transform", "reconstruct", "score_samples"),
     ReconstructionOutlierDetector: ("predict",),
 }
+
+# ReduceSum takes its axes as an input from opset 13 on (the scores use it)
+_MIN_OPSET = 13
+
+
+# -- what can be exported ---------------------------------------------------------
+
+
+def _flat_steps(model):
+    """The steps of ``model``, nested pipelines expanded, as ``(name, step)``."""
+    if not isinstance(model, Pipeline):
+        return [(None, model)]
+    return [pair for _, step in model.steps for pair in _flat_steps(step)]
+
+
+def _check_exportable(estimator, opset):
+    """Raise, naming the fix, for what no ONNX graph of skae's can hold."""
+    if opset is not None and opset < _MIN_OPSET:
+        raise ValueError(
+            f"skae.onnx exports to ONNX opset {_MIN_OPSET} or later (its scores "
+            f"use ReduceSum with an axes input); got target_opset={opset}. Pass "
+            f"target_opset={_MIN_OPSET} or more, or None for skl2onnx's default."
+        )
+    inner = getattr(estimator, "estimator_", estimator)
+    for _, step in _flat_steps(inner):
+        theta = getattr(step, "_theta", None)
+        if theta is not None and not is_numpy(theta):
+            raise ValueError(
+                f"{type(step).__name__} was fitted on {namespace_name(theta)} "
+                "arrays; skae.onnx exports NumPy models. Move it to NumPy first "
+                "with scikit-learn's move_estimator_to (sklearn.utils._array_api)"
+                ", to numpy on device 'cpu', and export the moved model."
+            )
+
+
+def _check_width(estimator, width, method):
+    """Raise unless ``width`` columns are what ``method`` takes."""
+    if method == "inverse_transform":
+        expected, what = estimator._n_features_out, "codes (n_components)"
+    else:
+        expected, what = estimator.n_features_in_, "features, as at fit"
+    if width != expected:
+        raise ValueError(
+            f"The example X has {width} columns, but "
+            f"{type(estimator).__name__}.{method} takes {expected} {what}. Pass "
+            f"an example of the input the exported model will get."
+        )
 
 
 # -- the network as ONNX operators ----------------------------------------------
@@ -196,7 +244,7 @@ def _method_graph(estimator, method, node, dtype, opv):
 
 def _reconstruction_score(inner, node, dtype, opv):
     """The detector's ``score_samples`` under its fitted ``estimator_``."""
-    steps = inner.steps if isinstance(inner, Pipeline) else [(None, inner)]
+    steps = _flat_steps(inner)  # a pipeline of pipelines: one chain of steps
     last = steps[-1][1]
     for _, step in steps[:-1]:  # scikit-learn steps: skl2onnx's own converters
         if step is None or step == "passthrough":
@@ -220,8 +268,8 @@ def _reconstruction_score(inner, node, dtype, opv):
         )
     raise NotImplementedError(
         f"skae.onnx exports a ReconstructionOutlierDetector around a skae "
-        f"autoencoder, a Pipeline of scikit-learn steps ending in one, or a "
-        f"PCA; not around {inner!r}."
+        f"autoencoder, a Pipeline of scikit-learn steps (nested or not) ending "
+        f"in one, or a PCA; not around {inner!r}."
     )
 
 
@@ -232,9 +280,18 @@ def _tensor_type(operator):
     return operator.inputs[0].type.__class__
 
 
+def _input_width(operator):
+    """The example input's number of columns, where skl2onnx knows it."""
+    shape = getattr(operator.inputs[0].type, "shape", None) or [None, None]
+    return shape[1] if len(shape) == 2 and isinstance(shape[1], int) else None
+
+
 def _network_shape(operator):
     estimator = operator.raw_operator
     check_is_fitted(estimator)
+    if _input_width(operator) is not None:
+        method = "predict" if isinstance(estimator, MLPRegressorGD) else "transform"
+        _check_width(estimator, _input_width(operator), method)
     n_rows = operator.inputs[0].get_first_dimension()
     if isinstance(estimator, MLPRegressorGD):
         width = estimator.n_outputs_
@@ -246,6 +303,7 @@ def _network_shape(operator):
 def _network_converter(scope, operator, container):
     estimator = operator.raw_operator
     opv = container.target_opset
+    _check_exportable(estimator, opv)
     dtype = guess_numpy_type(operator.inputs[0].type)
     method = "predict" if isinstance(estimator, MLPRegressorGD) else "transform"
     node = _method_graph(estimator, method, operator.inputs[0], dtype, opv)
@@ -255,6 +313,8 @@ def _network_converter(scope, operator, container):
 
 def _detector_shape(operator):
     check_is_fitted(operator.raw_operator)
+    if _input_width(operator) is not None:
+        _check_width(operator.raw_operator, _input_width(operator), "predict")
     n_rows = operator.inputs[0].get_first_dimension()
     operator.outputs[0].type = Int64TensorType([n_rows])
     operator.outputs[1].type = _tensor_type(operator)([n_rows, 1])
@@ -263,6 +323,7 @@ def _detector_shape(operator):
 def _detector_converter(scope, operator, container):
     detector = operator.raw_operator
     opv = container.target_opset
+    _check_exportable(detector, opv)
     dtype = guess_numpy_type(operator.inputs[0].type)
     score = _reconstruction_score(detector.estimator_, operator.inputs[0], dtype, opv)
     decision = OnnxSub(score, _constant([detector.offset_], dtype), op_version=opv)
@@ -317,9 +378,11 @@ def to_onnx(estimator, X, method=None, target_opset=None):
 ReconstructionOutlierDetector
         A fitted estimator.
     X : ndarray of shape (n_samples, n_features)
-        Example input: its dtype (float32 or float64) is the model's, its
-        number of columns the input's width. For ``"inverse_transform"``,
-        codes of ``n_components`` columns.
+        Example input, 2-D: its dtype (float32 or float64) is the model's, its
+        number of columns the input's width, which must be the estimator's
+        (``n_features_in_``; for ``"inverse_transform"``, codes of
+        ``n_components`` columns). The estimator must hold NumPy arrays (a
+        model fitted on another Array API namespace: move it to NumPy first).
     method : str, default=None
         What the model computes: for the autoencoders ``"transform"`` (the
         default), ``"inverse_transform"``, ``"reconstruct"``
@@ -327,7 +390,7 @@ ReconstructionOutlierDetector
         the regressor and the detector their default (``"predict"``; the
         detector's model outputs ``label`` and ``scores``).
     target_opset : int, default=None
-        ONNX opset; skl2onnx's default when None.
+        ONNX opset, 13 or later; skl2onnx's default when None.
 
     Returns
     -------
@@ -343,12 +406,20 @@ ReconstructionOutlierDetector
             f"{type(estimator).__name__} has no ONNX export for method={method!r}; "
             f"choose one of {', '.join(map(repr, methods))}."
         )
+    _check_exportable(estimator, target_opset)
     X = np.asarray(X)
     if X.dtype not in (np.float32, np.float64):
         raise ValueError(
             f"X is the example input whose dtype the model takes: float32 or "
             f"float64, got {X.dtype}."
         )
+    if X.ndim != 2:
+        raise ValueError(
+            f"X is an example input of shape (n_samples, n_features); got an "
+            f"array of shape {X.shape}. Pass 2-D data: one sample as "
+            f"X.reshape(1, -1)."
+        )
+    _check_width(estimator, X.shape[1], method)
     if method == methods[0]:
         return skl2onnx.to_onnx(estimator, X[:1], target_opset=target_opset)
     dtype = X.dtype.type

@@ -233,3 +233,72 @@ def test_import_skae_onnx_without_skl2onnx_names_the_extra():
         "    raise AssertionError('no ImportError')\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.fixture(scope="module")
+def fitted_autoencoder(digits):
+    X = digits[0][:100].astype(np.float32)
+    return AutoEncoder(n_components=4, max_iter=5, random_state=0).fit(X), X
+
+
+@pytest.mark.parametrize("export", [skae.onnx.to_onnx, skl2onnx.to_onnx])
+def test_an_example_of_the_wrong_width_is_refused_at_export(export, fitted_autoencoder):
+    ae, X = fitted_autoencoder
+    with pytest.raises(ValueError, match="has 4 columns, but AutoEncoder.transform "):
+        export(ae, X[:, :4])
+
+
+def test_features_where_codes_are_expected_are_refused(fitted_autoencoder):
+    ae, X = fitted_autoencoder
+    with pytest.raises(ValueError, match=r"has 64 columns.*takes 4 codes"):
+        skae.onnx.to_onnx(ae, X, method="inverse_transform")
+    model = skae.onnx.to_onnx(ae, ae.transform(X), method="inverse_transform")
+    assert_allclose(
+        run(model, ae.transform(X))[0],
+        ae.inverse_transform(ae.transform(X)),
+        **TOLERANCE[np.float32],
+    )
+
+
+@pytest.mark.parametrize("method", ["transform", "score_samples"])
+def test_a_one_dimensional_example_is_refused(method, fitted_autoencoder):
+    ae, X = fitted_autoencoder
+    with pytest.raises(ValueError, match=r"shape \(64,\).*reshape\(1, -1\)"):
+        skae.onnx.to_onnx(ae, X[0], method=method)
+
+
+def test_an_opset_before_13_is_refused_by_name(fitted_autoencoder):
+    ae, X = fitted_autoencoder
+    detector = ReconstructionOutlierDetector(ae).fit(X)
+    for estimator, method in [(ae, "score_samples"), (ae, None), (detector, None)]:
+        with pytest.raises(ValueError, match="opset 13 or later.*target_opset=12"):
+            skae.onnx.to_onnx(estimator, X, method=method, target_opset=12)
+    with pytest.raises(ValueError, match="opset 13 or later"):
+        skl2onnx.to_onnx(detector, X[:1], target_opset=12)
+
+
+def test_a_detector_around_a_nested_pipeline_exports(digits):
+    X = digits[0].astype(np.float32)
+    inner = make_pipeline(MinMaxScaler(), AutoEncoder(n_components=8, random_state=0))
+    detector = ReconstructionOutlierDetector(make_pipeline(StandardScaler(), inner))
+    detector.fit(X)
+    label, scores = run(skae.onnx.to_onnx(detector, X), X)
+    assert_allclose(scores[:, 0], detector.decision_function(X), rtol=1e-4, atol=1e-4)
+
+
+def test_a_model_fitted_on_another_namespace_is_refused_with_the_fix(
+    digits, monkeypatch
+):
+    import array_api_strict
+    import sklearn
+
+    monkeypatch.setenv("SCIPY_ARRAY_API", "1")
+    X = digits[0][:100]
+    with sklearn.config_context(array_api_dispatch=True):
+        ae = AutoEncoder(n_components=4, max_iter=5, random_state=0)
+        ae.fit(array_api_strict.asarray(X))
+    detector = ReconstructionOutlierDetector(PCA(2)).fit(X)
+    detector.estimator_ = ae  # as if the detector had wrapped it
+    for estimator in (ae, detector):
+        with pytest.raises(ValueError, match="array_api_strict.*move_estimator_to"):
+            skae.onnx.to_onnx(estimator, X)
