@@ -3,6 +3,8 @@
 # License: BSD-3-Clause
 
 import pickle
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -890,3 +892,92 @@ def test_a_second_ctrl_c_stops_at_once(rng):
     # stopped where it was; the three recorded iterations are kept whole
     assert reg.n_iter_ == len(reg.loss_curve_) == 3
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+# -- the memory a fit may use -------------------------------------------------------
+
+
+def test_the_memory_check_reads_the_process_address_space_limit():
+    # a 10-row CSR of 2e7 features: 8e7 parameters, about 18 GiB for L-BFGS,
+    # within this machine's memory but not within a 4 GiB RLIMIT_AS, under
+    # which the fit died after 16 s with a bare MemoryError
+    code = """
+import resource
+import numpy as np
+from scipy import sparse
+from skae import AutoEncoder
+
+rng = np.random.default_rng(0)
+rows, columns = np.arange(10).repeat(20), rng.integers(0, 20_000_000, 200)
+X = sparse.csr_matrix((rng.uniform(size=200), (rows, columns)), (10, 20_000_000))
+resource.setrlimit(resource.RLIMIT_AS, (4 * 2**30, resource.RLIM_INFINITY))
+try:
+    AutoEncoder(n_components=2, corruption="masking", corruption_level=0.2).fit(X)
+except ValueError as error:
+    print(error)
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+    )
+    assert "address-space limit (RLIMIT_AS) leaves" in result.stdout, result.stderr
+    assert "The data has 20,000,000 features" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "files, expected",
+    [
+        # cgroup v2: the process's group and the container's root
+        ({"0::/job": "", "job/memory.max": "1000", "job/memory.current": "300"}, 700),
+        ({"0::/": "", "memory.max": "max", "memory.current": "5"}, None),
+        # v1: the memory controller's group, "no limit" is a huge number
+        (
+            {
+                "4:memory:/job": "",
+                "memory/job/memory.limit_in_bytes": "2000",
+                "memory/job/memory.usage_in_bytes": "500",
+                "memory/memory.limit_in_bytes": "9223372036854771712",
+            },
+            1500,
+        ),
+        # the host's path is not mounted in the container: its root is read
+        (
+            {
+                "4:memory:/host/path": "",
+                "memory/memory.limit_in_bytes": "4096",
+                "memory/memory.usage_in_bytes": "96",
+            },
+            4000,
+        ),
+    ],
+)
+def test_the_memory_check_reads_a_containers_cgroup(tmp_path, files, expected):
+    from skae._training.memory import _cgroup_memory_left
+
+    membership = "\n".join(line for line in files if ":" in line) + "\n"
+    (tmp_path / "cgroup").write_text(membership)
+    root = tmp_path / "sys"
+    for name, content in files.items():
+        if ":" not in name:
+            (root / name).parent.mkdir(parents=True, exist_ok=True)
+            (root / name).write_text(content + "\n")
+    root.mkdir(exist_ok=True)
+    assert _cgroup_memory_left(str(root), str(tmp_path / "cgroup")) == expected
+
+
+def test_a_network_too_wide_for_its_data_names_the_features():
+    from skae._math.network import Network
+    from skae._training.checks import check_memory
+    from skae.activations import Identity, Sigmoid
+
+    n_features = 10**9
+    network = Network((n_features, 8, n_features), Sigmoid(), Identity())
+    with pytest.raises(ValueError) as info:
+        check_memory(AutoEncoder(n_components=8), network, 100, np.float64, 2**34)
+    message = str(info.value)
+    assert "The data has 1,000,000,000 features" in message
+    assert "TruncatedSVD" in message and "feature_selection" in message
+    assert "narrower layers" not in message
+    # where narrower layers would fit, they are the advice
+    network = Network((1000, 10**6, 1000), Sigmoid(), Identity())
+    with pytest.raises(ValueError, match="narrower layers"):
+        check_memory(AutoEncoder(n_components=10**6), network, 100, np.float64, 2**30)

@@ -8,8 +8,6 @@ is allocated or fitted.
 
 # License: BSD-3-Clause
 
-import os
-
 import numpy as np
 from scipy import sparse
 from sklearn.utils.validation import _check_sample_weight
@@ -25,6 +23,7 @@ from skae._math.namespaces import (
     widest_float,
 )
 from skae._math.objective import chunk_rows
+from skae._training.memory import memory_available
 
 _DTYPES = (np.float64, np.float32)
 
@@ -96,11 +95,14 @@ def check_memory(estimator, network, n_samples, dtype, available=None):
     """Refuse a network whose training cannot fit in memory, before it is
     allocated (a bare MemoryError, or swapping, otherwise).
 
-    ``available`` defaults to the machine's physical memory; 0 says an
-    allocation has already failed.
+    ``available`` defaults to the memory this process may still use: the
+    least of the machine's physical memory, what its address-space limit
+    (``RLIMIT_AS``) and its memory cgroup (a container's limit, v2 or v1)
+    leave; 0 says an allocation has already failed.
     """
+    where = "this machine has"
     if available is None:
-        available = _physical_memory()
+        available, where = memory_available()
         if available is None:
             return
     dtype = numpy_dtype(dtype)
@@ -125,7 +127,18 @@ def check_memory(estimator, network, n_samples, dtype, available=None):
         return
     names = estimator._width_parameters
     widths = ", ".join(f"{name}={getattr(estimator, name)!r}" for name in names)
-    if workspace > needed / 2:  # the buffers of a chunk, not the parameters
+    n_features = network.layer_sizes[0]
+    # the parameters of the same network with one unit in each hidden layer
+    narrowest = _narrowest_parameters(network.layer_sizes)
+    if narrowest * per_parameter > available and n_features == max(network.layer_sizes):
+        advice = (
+            f"The data has {n_features:,} features: even one unit in each hidden "
+            f"layer would need {_gib(narrowest * per_parameter)}. Reduce the "
+            "features first, in a Pipeline before this estimator: feature "
+            "selection (sklearn.feature_selection), or a reduction that takes "
+            "sparse input (sklearn.decomposition.TruncatedSVD)"
+        )
+    elif workspace > needed / 2:  # the buffers of a chunk, not the parameters
         advice = (
             f"Most of it is the buffers of {rows:,} rows computed at once: "
             "lower scikit-learn's working_memory (sklearn.set_config"
@@ -134,7 +147,7 @@ def check_memory(estimator, network, n_samples, dtype, available=None):
     else:
         advice = f"Use narrower layers ({' or '.join(names)})"
     limit = (
-        f"more than the {_gib(available)} of memory this machine has"
+        f"more than the {_gib(available)} of memory {where}"
         if available
         else "which could not be allocated"
     )
@@ -209,12 +222,11 @@ def check_sparsity_weight(sparsity_weight, sparsity_target, dtype):
         )
 
 
-def _physical_memory():
-    """Bytes of physical memory, or None where the system does not say."""
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (AttributeError, OSError, ValueError):
-        return None
+def _narrowest_parameters(layer_sizes):
+    """Parameters of a network of these input and output widths with one
+    unit in each hidden layer."""
+    widths = [layer_sizes[0], *([1] * (len(layer_sizes) - 2)), layer_sizes[-1]]
+    return sum((n_in + 1) * n_out for n_in, n_out in zip(widths[:-1], widths[1:]))
 
 
 def _gib(n_bytes):
