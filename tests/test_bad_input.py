@@ -981,3 +981,23 @@ def test_a_network_too_wide_for_its_data_names_the_features():
     network = Network((1000, 10**6, 1000), Sigmoid(), Identity())
     with pytest.raises(ValueError, match="narrower layers"):
         check_memory(AutoEncoder(n_components=10**6), network, 100, np.float64, 2**30)
+
+
+@pytest.mark.parametrize(
+    "estimator",
+    [
+        MLPRegressorGD(early_stopping=True),
+        AutoEncoder(early_stopping=True, solver="adam"),
+    ],
+    ids=["regressor", "autoencoder"],
+)
+def test_one_sample_under_early_stopping_says_so_in_scikit_learns_words(estimator):
+    # scikit-learn's check looks for "1 sample", "n_samples = 1", ...; the
+    # hold-out split's explanation stays
+    from sklearn.utils.estimator_checks import check_fit2d_1sample
+
+    check_fit2d_1sample(type(estimator).__name__, estimator)
+    with pytest.raises(ValueError, match=r"n_samples = 1\).*validation_fraction"):
+        estimator.fit(
+            np.ones((1, 3)), *([np.ones(1)] if hasattr(estimator, "predict") else [])
+        )

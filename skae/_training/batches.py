@@ -95,9 +95,9 @@ def split_validation(estimator, X, T, sample_weight):
         raise ValueError(
             "early_stopping holds out "
             f"validation_fraction={estimator.validation_fraction} of the "
-            f"{n_samples} training samples, which leaves {n_held_out} for "
-            f"validation and {n_samples - n_held_out} for training; it needs "
-            "at least 2 and 1. Use more samples or another "
+            f"training data (n_samples = {n_samples}), which leaves "
+            f"{n_held_out} for validation and {n_samples - n_held_out} for "
+            "training; it needs at least 2 and 1. Use more samples or another "
             "validation_fraction, or pass a validation set as X_val."
         )
     target_is_input = T is X
