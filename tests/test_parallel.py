@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from callback_base import DoNothingCallback
 from joblib import parallel_backend
+from numpy.testing import assert_array_equal
 from sklearn.base import clone
 from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
@@ -13,7 +14,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
 
-from skae import MLPRegressorGD, SparseAutoEncoder
+from skae import AutoEncoder, MLPRegressorGD, SparseAutoEncoder
 
 GRIDS = {
     "sparse autoencoder": (
@@ -284,3 +285,69 @@ def test_a_failed_or_interrupted_fit_gives_the_threads_back(solver):
     with pytest.warns(UserWarning, match="interrupted"):
         reg.fit(X, X[:, 0])
     assert _numpy_threads() == before
+
+
+# fifteen iterations, on purpose; warning filters are process-wide, not per thread
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_fits_at_once_in_threads_on_a_busy_machine_give_the_fits_alone():
+    # one fit's BLAS thread limit must not reach another: a small fit that
+    # read the threads another had lowered took no limit of its own, got
+    # two threads back mid-run when the other ended, and OpenBLAS's sums
+    # (the loss's dot product) split by thread count: its L-BFGS took
+    # another path (the sparse autoencoder, 2 of 12 loaded runs)
+    import subprocess
+    import sys
+    import threading
+
+    rng = np.random.default_rng(0)
+    X = rng.uniform(size=(600, 20))
+    y = X @ rng.normal(size=20)
+
+    def estimators():
+        return [
+            MLPRegressorGD(
+                hidden_layer_sizes=(20,), solver="sgd", max_iter=15, random_state=1
+            ),
+            SparseAutoEncoder(n_components=6, max_iter=15, random_state=2),
+            AutoEncoder(n_components=6, solver="adam", max_iter=15, random_state=3),
+            MLPRegressorGD(
+                hidden_layer_sizes=(20,), solver="lbfgs", max_iter=15, random_state=4
+            ),
+        ]
+
+    def fit(estimator):
+        if isinstance(estimator, MLPRegressorGD):
+            estimator.fit(X, y)
+        else:
+            estimator.fit(X)
+
+    alone = []
+    for estimator in estimators():
+        fit(estimator)
+        alone.append(estimator._theta.copy())
+    # the machine's other core busy, and a thread of this process busy in BLAS
+    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    stop = threading.Event()
+
+    def busy():
+        A = rng.uniform(size=(300, 300))
+        while not stop.is_set():
+            A @ A
+
+    background = threading.Thread(target=busy)
+    background.start()
+    try:
+        for _ in range(30):
+            fits = estimators()
+            threads = [threading.Thread(target=fit, args=(e,)) for e in fits]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            for estimator, theta in zip(fits, alone):
+                assert_array_equal(estimator._theta, theta)
+    finally:
+        stop.set()
+        background.join()
+        spinner.kill()
+        spinner.wait()

@@ -54,6 +54,13 @@ class _SharedLimit:
                     _set_num_threads(pool, 1)
             self.users += 1
 
+    def threads_as_set(self):
+        """Each pool's thread count as it was before any fit limited it."""
+        with self.lock:
+            if self.users:  # lowered by fits running now: what they saved
+                return [n_threads for _, n_threads in self.saved]
+            return [pool.num_threads for pool in self._pools()]
+
     def leave(self):
         with self.lock:
             self.users -= 1
@@ -155,8 +162,12 @@ class BlasThreadTuner:
         self._rate = self._one_rate = None  # seconds per work, as set and one
         self._block_work = self._left = 0.0
         self._start = None
-        pools = _numpy_pools().lib_controllers
-        self.active = any(pool.num_threads > 1 for pool in pools)
+        # the threads as the user set them, not as another fit running at
+        # the same time lowered them: a small fit that took one thread for
+        # them would skip the limit and get the threads back mid-run when
+        # the other fit ended (OpenBLAS's sums split by thread count: its
+        # results would then differ from the same fit alone)
+        self.active = any(n > 1 for n in _NUMPY_LIMIT.threads_as_set())
         if self.active and product_size < SMALL_PRODUCT:
             self._use(single=True)
             self.active = False  # one thread throughout: nothing to time
