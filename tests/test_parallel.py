@@ -2,6 +2,9 @@
 
 # License: BSD-3-Clause
 
+import os
+import sys
+
 import numpy as np
 import pytest
 from callback_base import DoNothingCallback
@@ -155,61 +158,143 @@ class _Clock:
         return self.now
 
 
+def _run_tuner(monkeypatch, seconds, units, work=None, free_cores=1, **params):
+    """Run ``units`` units of work through a tuner of large products over a
+    fake clock (and ``free_cores`` cores no other process wants); return the
+    tuner and whether each unit ran on one thread."""
+    import skae._training.threads
+
+    holder = []
+    clock = _Clock(lambda: holder[0], seconds)
+    monkeypatch.setattr(skae._training.threads.time, "perf_counter", clock)
+    monkeypatch.setattr(skae._training.threads, "_free_cores", lambda: free_cores)
+    tuner = skae._training.threads.BlasThreadTuner(10**9, **params)
+    tuner.active = True  # also where NumPy's BLAS has one thread already
+    holder.append(tuner)
+    seen = []
+    for unit in range(units):
+        tuner.begin()
+        seen.append(tuner.single)
+        tuner.end(work=1.0 if work is None else work[unit])
+    return tuner, seen
+
+
 @pytest.mark.parametrize("single_faster", [True, False])
 def test_the_tuner_keeps_the_faster_threads_and_gives_them_back(
     single_faster, monkeypatch
 ):
-    import skae._training.threads
-
     before = _numpy_threads()
-    holder = []
     fast, slow = 0.25, 0.375  # seconds a unit of work (exact in binary)
-    clock = _Clock(
-        lambda: holder[0],
+    # a block lasts at least 1 s on one thread; budget=1: the period rules
+    tuner, seen = _run_tuner(
+        monkeypatch,
         lambda single: fast if single == single_faster else slow,
+        60,
+        period=2,
+        block_seconds=1.0,
+        budget=1.0,
     )
-    monkeypatch.setattr(skae._training.threads.time, "perf_counter", clock)
-    # large products; a block lasts at least 1 s with the threads as set
-    tuner = skae._training.threads.BlasThreadTuner(10**9, period=2, block_seconds=1.0)
-    tuner.active = True  # also where NumPy's BLAS has one thread already
-    holder.append(tuner)
-    seen = []
-    for _ in range(60):
-        tuner.begin()
-        seen.append(tuner.single)
-        tuner.end(work=1.0)
-    as_set = 3 if single_faster else 4  # units to last 1 s with the threads as set
-    experiment = [False] + [False] * as_set + [True] * as_set + [False] * as_set
-    n = len(experiment)
-    assert seen[:n] == experiment  # warm-up, as set, one thread, as set again
+    block = 4 if single_faster else 3  # units to last 1 s on one thread
+    experiment = [True] * block + [False] * block  # one thread, then as set
+    n = 1 + len(experiment)
+    assert seen[:n] == [True] + experiment  # after a warm-up unit on one thread
     # the faster kept for 2 blocks' work, then compared again (no warm-up)
-    assert seen[n : n + 2 * as_set] == [single_faster] * (2 * as_set)
-    m = n + 2 * as_set
-    assert seen[m : m + 3 * as_set] == experiment[1:]
-    k = m + 3 * as_set  # then kept for twice as long: the period doubled
-    assert seen[k : k + 4 * as_set] == [single_faster] * (4 * as_set)
-    assert seen[k + 4 * as_set] is False  # and compared again
+    assert seen[n : n + 2 * block] == [single_faster] * (2 * block)
+    m = n + 2 * block
+    assert seen[m : m + 2 * block] == experiment
+    k = m + 2 * block  # then kept for twice as long: the period doubled
+    assert seen[k : k + 4 * block] == [single_faster] * (4 * block)
+    assert seen[k + 4 * block] is True  # and compared again, one thread first
     if single_faster:
         assert _numpy_threads() == [1] * len(before)
     tuner.close()
     assert _numpy_threads() == before
 
 
-def test_the_tuner_compares_work_not_units(monkeypatch):
-    """A short last batch in a block does not make its threads look faster."""
+def test_threads_far_slower_than_one_are_tried_for_one_unit_then_rarely(
+    monkeypatch,
+):
+    # beside a busy process the system does not name: 9 ms a step on one
+    # thread, 100 ms on two
+    tuner, seen = _run_tuner(monkeypatch, lambda single: 0.009 if single else 0.1, 400)
+    # warm-up and a block of 20 ms on one thread, then one unit as set; a
+    # busy moment? one thread for a block's work, a block, one unit as set
+    assert seen[:12] == [True] * 4 + [False] + [True] * 6 + [False]
+    # slow again: it lost 91 ms, so no comparison before 91 / 0.05 ms =
+    # 1.82 s (202 units of 9 ms) on one thread, then a block, then a unit
+    assert seen.index(False, 12) >= 12 + 202 + 3
+    assert seen.count(False) == 3
+    tuner.close()
+
+
+def test_a_busy_moment_does_not_keep_one_thread_for_long(monkeypatch):
+    # two threads faster, but the first unit as set lands in a busy moment
+    units = iter([0.1] + [0.006] * 1000)  # as set: slow once, then fast
+    tuner, seen = _run_tuner(
+        monkeypatch, lambda single: 0.009 if single else next(units), 60
+    )
+    assert seen[:5] == [True] * 4 + [False]
+    assert seen[5:11] == [True] * 6  # a block's work, then a block
+    # then two threads: a block as set, and kept till the next comparison
+    assert seen.index(True, 11) >= 11 + 3 + 8 * 3
+    tuner.close()
+
+
+@pytest.mark.parametrize("free_cores", [0, -3])
+def test_threads_are_not_tried_while_other_processes_want_every_core(
+    free_cores, monkeypatch
+):
+    # the other processes' runnable threads take every core but the fit's:
+    # no unit with two threads at all, and the comparisons stay cheap
+    tuner, seen = _run_tuner(
+        monkeypatch, lambda single: 0.009 if single else 0.1, 400, free_cores=free_cores
+    )
+    assert all(seen)
+    assert tuner._phase == "decided" or tuner._phase == "one thread"
+    tuner.close()
+
+
+def test_unknown_load_tries_the_threads(monkeypatch):
+    # where the system does not say (not Linux), one unit as set is the test
+    _, seen = _run_tuner(
+        monkeypatch, lambda single: 0.009 if single else 0.1, 10, free_cores=None
+    )
+    assert seen[:5] == [True, True, True, True, False]
+
+
+def test_the_free_cores_are_read_from_the_system():
     import skae._training.threads
 
-    holder = []
+    free = skae._training.threads._free_cores()
+    if sys.platform.startswith("linux"):
+        cores = len(os.sched_getaffinity(0))
+        assert free is not None and free <= cores - 1
+    else:
+        assert free is None
+
+
+def test_the_comparisons_cost_at_most_the_budget_of_a_quiet_run(monkeypatch):
+    # quiet: two threads 6 ms a step, one thread 8 ms
+    tuner, seen = _run_tuner(
+        monkeypatch, lambda single: 0.008 if single else 0.006, 400
+    )
+    on_one = seen.count(True)
+    elapsed = 0.008 * on_one + 0.006 * (len(seen) - on_one)
+    assert (0.008 - 0.006) * on_one <= 0.05 * elapsed  # what one thread lost
+    assert not seen[-1]  # two threads kept
+    tuner.close()
+
+
+def test_the_tuner_compares_work_not_units(monkeypatch):
+    """A short last batch in a block does not make its threads look faster."""
     # one thread takes 1.5 x the time per row; its block has shorter batches
-    clock = _Clock(lambda: holder[0], lambda single: 0.015 if single else 0.02)
-    monkeypatch.setattr(skae._training.threads.time, "perf_counter", clock)
-    tuner = skae._training.threads.BlasThreadTuner(10**9, block_seconds=0.02)
-    tuner.active = True
-    holder.append(tuner)
-    rows = [256, 256, 128, 128, 256]  # warm-up, as set, one, one, as set again
-    for work in rows:
-        tuner.begin()
-        tuner.end(work=work)
+    tuner, _ = _run_tuner(
+        monkeypatch,
+        lambda single: 0.015 if single else 0.02,
+        4,
+        work=[256, 128, 128, 256],  # warm-up, one, one, as set
+        block_seconds=0.02,
+    )
     assert tuner._phase == "decided" and tuner.single is False
     tuner.begin()
     # per unit one thread looked faster (0.015 s against 0.02 s), per row
@@ -296,7 +381,6 @@ def test_fits_at_once_in_threads_on_a_busy_machine_give_the_fits_alone():
     # (the loss's dot product) split by thread count: its L-BFGS took
     # another path (the sparse autoencoder, 2 of 12 loaded runs)
     import subprocess
-    import sys
     import threading
 
     rng = np.random.default_rng(0)

@@ -117,6 +117,24 @@ _NUMPY_LIMIT = _SharedLimit(lambda: _numpy_pools().lib_controllers)
 SMALL_PRODUCT = 8e6
 
 
+def _free_cores():
+    """Cores no runnable thread of another process wants now: the cores this
+    process may run on, less one for the calling thread, less the runnable
+    threads that are not this process's (Linux's ``/proc``); None elsewhere."""
+    try:
+        with open("/proc/loadavg") as loadavg:  # "... running/total last_pid"
+            running = int(loadavg.read().split()[3].split("/")[0])
+        own = 0
+        for tid in os.listdir("/proc/self/task"):
+            with open(f"/proc/self/task/{tid}/stat") as stat:
+                line = stat.read()
+            own += line[line.rindex(")") + 2] == "R"  # the state follows the name
+    except (OSError, ValueError, IndexError):
+        return None
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+    return cores - 1 - (running - own)
+
+
 class BlasThreadTuner:
     """NumPy's BLAS threads for a training run, sized to its work.
 
@@ -124,21 +142,33 @@ class BlasThreadTuner:
     thread on a quiet machine and lose much on a busy one: they run on one
     thread. Larger ones gain on a quiet machine and lose on a busy one, which
     no size tells apart, so the run measures, on its own units of work
-    (solver steps, or L-BFGS evaluations): after one unit of warm-up, a block
-    of units with the threads as they are, lasting at least ``block_seconds``,
-    then a block of as much work with one thread and another with the threads
-    as they are; the rest runs with the faster (the faster of the two blocks
-    with the threads as set against the one-thread block), one thread when
-    within ``margin`` (it is kinder to other processes). The comparison is
-    made again after ``period`` times a block's work, and the period doubles
-    each time. Blocks of steps, not whole epochs, keep the experiment to tens
-    of milliseconds: timing epochs made a 3-epoch fit run its last epoch on
-    one thread, 12-17% slower overall where two threads pay. The first
-    comparison is made again soon (``period`` 8) because a busy moment of a
-    shared machine can make two threads look no faster than one. Where
-    NumPy's BLAS already has one thread (the user's ``threadpool_limits`` or
-    ``OPENBLAS_NUM_THREADS``, or one core) nothing changes; a thread count
-    is only ever lowered, and restored at the end.
+    (solver steps, or L-BFGS evaluations), one thread first, which is cheap
+    whatever the machine: after one unit of warm-up on one thread, a block of
+    units on one thread lasting at least ``block_seconds``, then as much work
+    with the threads as they are. That block stops at its first unit slower
+    per row than ``abort`` times one thread: beside a busy process each of
+    its products waits for the other core, and a step can take ten times as
+    long as on one thread; the first such stop is looked at again after a
+    block's work on one thread (a load that comes and goes), the next counts
+    as a decision. Where the system tells (Linux), that block is not
+    run at all when at every unit of the one-thread block another process's
+    runnable threads wanted every other core: one unit as set would cost
+    more there than the whole comparison is worth; the load is looked at
+    again after another block's work on one thread. The rest runs with the
+    faster, one thread when within ``margin`` (it is kinder to other
+    processes).
+
+    The comparison is made again later, for a machine whose load changes:
+    after ``period`` times a block's work, the period doubling each time, and
+    never before the time the last comparison lost in the slower threads is
+    at most ``budget`` of the time run since. On a busy machine the
+    experiments then cost a few percent of a fit; timing whole epochs made a
+    3-epoch fit run its last epoch on one thread, and comparing both ways
+    every few blocks ran two of every three timed steps on two threads,
+    doubling a fit beside a busy process. Where NumPy's BLAS already has one
+    thread (the user's ``threadpool_limits`` or ``OPENBLAS_NUM_THREADS``, or
+    one core) nothing changes; a thread count is only ever lowered, and
+    restored at the end.
 
     Parameters
     ----------
@@ -149,17 +179,34 @@ class BlasThreadTuner:
     margin : float, default=1.1
         How much slower one thread may be and still be kept.
     block_seconds : float, default=0.02
-        Least duration of the block timed with the threads as set.
+        Least duration of the block timed on one thread.
+    abort : float, default=2.0
+        How many times slower per row than one thread a unit with the
+        threads as set ends their block at once.
+    budget : float, default=0.05
+        The largest share of the run's time a comparison may lose.
     """
 
-    def __init__(self, product_size, period=8, margin=1.1, block_seconds=0.02):
+    def __init__(
+        self,
+        product_size,
+        period=8,
+        margin=1.1,
+        block_seconds=0.02,
+        abort=2.0,
+        budget=0.05,
+    ):
         self.period, self.margin, self.block_seconds = period, margin, block_seconds
+        self.abort, self.budget = abort, budget
         self.single = False  # whether this run holds the one-thread limit
-        # then "as set", "one thread", "as set again", "decided"
+        # then "one thread", "as set", "decided"
         self._phase = "warm-up"
         self._decision = False  # one thread after the comparison
         self._seconds = self._work = 0.0  # of the block being timed
-        self._rate = self._one_rate = None  # seconds per work, as set and one
+        self._one_rate = None  # seconds per work on one thread
+        self._core_free = False  # whether a core was free during that block
+        self._rechecking = False  # a look at the load only: the period stays
+        self._aborts = 0  # blocks as set stopped in a row for their slowness
         self._block_work = self._left = 0.0
         self._start = None
         # the threads as the user set them, not as another fit running at
@@ -177,7 +224,9 @@ class BlasThreadTuner:
         if not self.active:
             return
         phase = self._phase
-        single = phase == "one thread" or (phase == "decided" and self._decision)
+        single = phase in ("warm-up", "one thread") or (
+            phase == "decided" and self._decision
+        )
         self._use(single=single)
         self._start = time.perf_counter()
 
@@ -188,29 +237,58 @@ class BlasThreadTuner:
         seconds = time.perf_counter() - self._start
         phase = self._phase
         if phase == "warm-up":
-            self._phase = "as set"
+            self._phase = "one thread"
             return
         if phase == "decided":
             self._left -= work
             if self._left <= 0:  # compare again, later next time
-                self._phase, self.period = "as set", 2 * self.period
+                if not self._rechecking:
+                    self.period *= 2
+                self._phase, self._rechecking = "one thread", False
             return
         self._seconds += seconds
         self._work += work
-        if phase == "as set" and self._seconds >= self.block_seconds:
-            self._rate = self._seconds / self._work
-            self._block_work = self._work
-            self._phase, self._seconds, self._work = "one thread", 0.0, 0.0
-        elif phase == "one thread" and self._work >= self._block_work:
+        if phase == "one thread":
+            free = _free_cores()
+            self._core_free = self._core_free or free is None or free > 0
+        if phase == "one thread" and self._seconds >= self.block_seconds:
             self._one_rate = self._seconds / self._work
-            self._phase, self._seconds, self._work = "as set again", 0.0, 0.0
-        elif phase == "as set again" and self._work >= self._block_work:
-            # the faster of the two blocks around the one-thread block: a
-            # slow block (a page fault, a busy moment) does not pick one thread
-            rate = min(self._rate, self._seconds / self._work)
-            self._decision = self._one_rate < self.margin * rate
-            self._left = self.period * self._block_work
-            self._phase, self._seconds, self._work = "decided", 0.0, 0.0
+            self._block_work = self._work
+            self._seconds, self._work = 0.0, 0.0
+            if self._core_free:
+                self._phase = "as set"
+            else:  # every other core taken throughout: one thread, untried
+                self._look_again_soon()
+            self._core_free = False
+        elif phase == "as set":
+            rate = self._seconds / self._work
+            if rate > self.abort * self._one_rate:  # far slower: no more of it
+                self._aborts += 1
+                if self._aborts == 1:  # perhaps a busy moment: look again soon
+                    self._look_again_soon()
+                else:  # again: the cost counts
+                    self._decide(True, rate)
+            elif self._work >= self._block_work:
+                self._aborts = 0
+                self._decide(self._one_rate < self.margin * rate, rate)
+
+    def _look_again_soon(self):
+        """One thread for a block's work, then compare again (the period
+        kept): a load that comes and goes may have passed by then."""
+        self._decision, self._left, self._rechecking = True, self._block_work, True
+        self._phase, self._seconds, self._work = "decided", 0.0, 0.0
+
+    def _decide(self, single, rate):
+        """Keep one thread (``single``) or the threads as set, whose rate was
+        ``rate``, until the next comparison."""
+        self._decision = single
+        if single:  # the work run as set cost this much more than one thread
+            lost, kept = (rate - self._one_rate) * self._work, self._one_rate
+        else:  # and the block on one thread this much more than as set
+            lost, kept = (self._one_rate - rate) * self._block_work, rate
+        run_for = max(lost, 0.0) / self.budget  # seconds, for the loss's share
+        self._left = max(self.period * self._block_work, run_for / kept)
+        self._phase, self._seconds, self._work = "decided", 0.0, 0.0
 
     def close(self):
         """Give the threads back as they were."""
