@@ -186,10 +186,12 @@ def test_the_tuner_keeps_the_faster_threads_and_gives_them_back(
     before = _numpy_threads()
     fast, slow = 0.25, 0.375  # seconds a unit of work (exact in binary)
     # a block lasts at least 1 s on one thread; budget=1: the period rules
+    # (where the system does not say what else runs)
     tuner, seen = _run_tuner(
         monkeypatch,
         lambda single: fast if single == single_faster else slow,
         60,
+        free_cores=None,
         period=2,
         block_seconds=1.0,
         budget=1.0,
@@ -214,9 +216,11 @@ def test_the_tuner_keeps_the_faster_threads_and_gives_them_back(
 def test_threads_far_slower_than_one_are_tried_for_one_unit_then_rarely(
     monkeypatch,
 ):
-    # beside a busy process the system does not name: 9 ms a step on one
-    # thread, 100 ms on two
-    tuner, seen = _run_tuner(monkeypatch, lambda single: 0.009 if single else 0.1, 400)
+    # beside a busy process, where the system does not say what else runs:
+    # 9 ms a step on one thread, 100 ms on two
+    tuner, seen = _run_tuner(
+        monkeypatch, lambda single: 0.009 if single else 0.1, 400, free_cores=None
+    )
     # warm-up and a block of 20 ms on one thread, then one unit as set; a
     # busy moment? one thread for a block's work, a block, one unit as set
     assert seen[:12] == [True] * 4 + [False] + [True] * 6 + [False]
@@ -225,6 +229,19 @@ def test_threads_far_slower_than_one_are_tried_for_one_unit_then_rarely(
     assert seen.index(False, 12) >= 12 + 202 + 3
     assert seen.count(False) == 3
     tuner.close()
+
+
+def test_one_thread_as_fast_while_a_core_looks_free_is_looked_at_again_later(
+    monkeypatch,
+):
+    # a core free at times, yet the threads as set slower whenever tried (a
+    # load that comes and goes): compared again after 1, 2, 4 blocks' work
+    _, seen = _run_tuner(monkeypatch, lambda single: 0.009 if single else 0.015, 60)
+    tried = [i for i, single in enumerate(seen) if not single]
+    # each comparison: a block of 3 units on one thread, then 3 as set
+    starts = [i for i in tried if i - 1 not in tried]
+    gaps = [b - a for a, b in zip(starts, starts[1:])]
+    assert gaps[:3] == [3 + 3 + 3 * 1, 3 + 3 + 3 * 2, 3 + 3 + 3 * 4]
 
 
 def test_a_busy_moment_does_not_keep_one_thread_for_long(monkeypatch):

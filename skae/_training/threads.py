@@ -148,15 +148,18 @@ class BlasThreadTuner:
     with the threads as they are. That block stops at its first unit slower
     per row than ``abort`` times one thread: beside a busy process each of
     its products waits for the other core, and a step can take ten times as
-    long as on one thread; the first such stop is looked at again after a
-    block's work on one thread (a load that comes and goes), the next counts
-    as a decision. Where the system tells (Linux), that block is not
-    run at all when at every unit of the one-thread block another process's
-    runnable threads wanted every other core: one unit as set would cost
-    more there than the whole comparison is worth; the load is looked at
-    again after another block's work on one thread. The rest runs with the
-    faster, one thread when within ``margin`` (it is kinder to other
-    processes).
+    long as on one thread. The rest runs with the faster, one thread when
+    within ``margin`` (it is kinder to other processes).
+
+    Where the system tells (Linux), the threads as set are not tried at all
+    when at every unit of the one-thread block another process's runnable
+    threads wanted every other core: one unit as set would cost more there
+    than the whole comparison is worth; the load is looked at again after
+    another block's work. When a core looked free and one thread still did
+    as well, the load may come and go (a process busy 20 ms in every 100):
+    the comparison is made again after one block's work, then two, four...
+    Where the system does not tell, the first stop of the block as set is
+    looked at again after a block, and any later one is a decision.
 
     The comparison is made again later, for a machine whose load changes:
     after ``period`` times a block's work, the period doubling each time, and
@@ -204,9 +207,12 @@ class BlasThreadTuner:
         self._decision = False  # one thread after the comparison
         self._seconds = self._work = 0.0  # of the block being timed
         self._one_rate = None  # seconds per work on one thread
-        self._core_free = False  # whether a core was free during that block
-        self._rechecking = False  # a look at the load only: the period stays
-        self._aborts = 0  # blocks as set stopped in a row for their slowness
+        # what the system said of the load during that block: whether it
+        # says (Linux), and whether a core was free at some unit
+        self._load_known = self._free_seen = False
+        self._rechecking = False  # a look again: the period stays
+        self._spacing = 1  # blocks of one thread before the next look again
+        self._aborts = 0  # blocks as set stopped for their slowness
         self._block_work = self._left = 0.0
         self._start = None
         # the threads as the user set them, not as another fit running at
@@ -250,32 +256,41 @@ class BlasThreadTuner:
         self._work += work
         if phase == "one thread":
             free = _free_cores()
-            self._core_free = self._core_free or free is None or free > 0
+            self._load_known = free is not None
+            self._free_seen = self._free_seen or free is None or free > 0
         if phase == "one thread" and self._seconds >= self.block_seconds:
             self._one_rate = self._seconds / self._work
             self._block_work = self._work
             self._seconds, self._work = 0.0, 0.0
-            if self._core_free:
+            if self._free_seen:
                 self._phase = "as set"
             else:  # every other core taken throughout: one thread, untried
-                self._look_again_soon()
-            self._core_free = False
+                self._look_again(1)
+            self._free_seen = False
         elif phase == "as set":
             rate = self._seconds / self._work
-            if rate > self.abort * self._one_rate:  # far slower: no more of it
-                self._aborts += 1
-                if self._aborts == 1:  # perhaps a busy moment: look again soon
-                    self._look_again_soon()
-                else:  # again: the cost counts
-                    self._decide(True, rate)
-            elif self._work >= self._block_work:
-                self._aborts = 0
-                self._decide(self._one_rate < self.margin * rate, rate)
+            slower = rate > self.abort * self._one_rate  # far slower: no more
+            if not (slower or self._work >= self._block_work):
+                return
+            if not (slower or self._one_rate < self.margin * rate):
+                self._spacing, self._aborts = 1, 0
+                self._decide(False, rate)
+            elif self._load_known:
+                # a core looked free, yet one thread did as well: the load
+                # may come and go; look again, later each time
+                self._look_again(self._spacing)
+                self._spacing *= 2
+            elif slower and not self._aborts:  # perhaps a busy moment
+                self._aborts = 1
+                self._look_again(1)
+            else:  # the system does not say: the cost counts
+                self._decide(True, rate)
 
-    def _look_again_soon(self):
-        """One thread for a block's work, then compare again (the period
-        kept): a load that comes and goes may have passed by then."""
-        self._decision, self._left, self._rechecking = True, self._block_work, True
+    def _look_again(self, blocks):
+        """One thread for ``blocks`` blocks' work, then compare again (the
+        period kept)."""
+        self._decision, self._left = True, blocks * self._block_work
+        self._rechecking = True
         self._phase, self._seconds, self._work = "decided", 0.0, 0.0
 
     def _decide(self, single, rate):
