@@ -219,7 +219,11 @@ def test_threads_far_slower_than_one_are_tried_for_one_unit_then_rarely(
     # beside a busy process, where the system does not say what else runs:
     # 9 ms a step on one thread, 100 ms on two
     tuner, seen = _run_tuner(
-        monkeypatch, lambda single: 0.009 if single else 0.1, 400, free_cores=None
+        monkeypatch,
+        lambda single: 0.009 if single else 0.1,
+        400,
+        free_cores=None,
+        budget=0.05,
     )
     # warm-up and a block of 20 ms on one thread, then one unit as set; a
     # busy moment? one thread for a block's work, a block, one unit as set
@@ -253,7 +257,7 @@ def test_a_busy_moment_does_not_keep_one_thread_for_long(monkeypatch):
     assert seen[:5] == [True] * 4 + [False]
     assert seen[5:11] == [True] * 6  # a block's work, then a block
     # then two threads: a block as set, and kept till the next comparison
-    assert seen.index(True, 11) >= 11 + 3 + 8 * 3
+    assert not any(seen[11 : 11 + 3 + 8 * 3])
     tuner.close()
 
 
@@ -297,7 +301,7 @@ def test_the_comparisons_cost_at_most_the_budget_of_a_quiet_run(monkeypatch):
     )
     on_one = seen.count(True)
     elapsed = 0.008 * on_one + 0.006 * (len(seen) - on_one)
-    assert (0.008 - 0.006) * on_one <= 0.05 * elapsed  # what one thread lost
+    assert (0.008 - 0.006) * on_one <= 0.025 * elapsed  # what one thread lost
     assert not seen[-1]  # two threads kept
     tuner.close()
 
