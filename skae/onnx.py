@@ -17,28 +17,11 @@ onnxruntime to run the models); ``import skae`` never imports it.
 try:
     import skl2onnx
     from skl2onnx import update_registered_converter
-    from skl2onnx.algebra.onnx_operator import OnnxSubEstimator
     from skl2onnx.algebra.onnx_ops import (
-        OnnxAbs,
-        OnnxAdd,
-        OnnxClip,
-        OnnxDiv,
-        OnnxExp,
-        OnnxGreater,
         OnnxIdentity,
         OnnxLess,
-        OnnxLog,
-        OnnxMatMul,
-        OnnxMax,
-        OnnxMin,
-        OnnxMul,
-        OnnxNeg,
-        OnnxReduceSum,
-        OnnxRelu,
         OnnxReshape,
-        OnnxSigmoid,
         OnnxSub,
-        OnnxTanh,
         OnnxWhere,
     )
     from skl2onnx.common.data_types import (
@@ -54,8 +37,6 @@ except ImportError as error:  # pragma: no cover - depends on the environment
     ) from error
 
 import numpy as np
-from sklearn.decomposition import PCA
-from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
 from skae._applications.outlier import ReconstructionOutlierDetector
@@ -63,18 +44,13 @@ from skae._estimators.autoencoder import AutoEncoder
 from skae._estimators.autoencoder_base import BaseAutoEncoder
 from skae._estimators.mlp import MLPRegressorGD
 from skae._estimators.sparse_autoencoder import SparseAutoEncoder
-from skae._math.namespaces import is_numpy, namespace_name
-from skae.activations import (
-    ELU,
-    HardTanh,
-    Identity,
-    PReLU,
-    ReLU,
-    Sigmoid,
-    Softplus,
-    Softsign,
-    Tanh,
+from skae._integrations.onnx_graphs import (
+    constant,
+    flat_steps,
+    method_graph,
+    reconstruction_score_graph,
 )
+from skae._math.namespaces import is_numpy, namespace_name
 
 __all__ = ["METHODS", "to_onnx"]
 
@@ -92,13 +68,6 @@ _MIN_OPSET = 13
 # -- what can be exported ---------------------------------------------------------
 
 
-def _flat_steps(model):
-    """The steps of ``model``, nested pipelines expanded, as ``(name, step)``."""
-    if not isinstance(model, Pipeline):
-        return [(None, model)]
-    return [pair for _, step in model.steps for pair in _flat_steps(step)]
-
-
 def _check_exportable(estimator, opset):
     """Raise, naming the fix, for what no ONNX graph of skae's can hold."""
     if opset is not None and opset < _MIN_OPSET:
@@ -108,7 +77,7 @@ def _check_exportable(estimator, opset):
             f"target_opset={_MIN_OPSET} or more, or None for skl2onnx's default."
         )
     inner = getattr(estimator, "estimator_", estimator)
-    for _, step in _flat_steps(inner):
+    for _, step in flat_steps(inner):
         theta = getattr(step, "_theta", None)
         if theta is not None and not is_numpy(theta):
             raise ValueError(
@@ -131,146 +100,6 @@ def _check_width(estimator, width, method):
             f"{type(estimator).__name__}.{method} takes {expected} {what}. Pass "
             f"an example of the input the exported model will get."
         )
-
-
-# -- the network as ONNX operators ----------------------------------------------
-
-
-def _constant(value, dtype):
-    return np.asarray(value, dtype=dtype)
-
-
-def _activation(activation, z, dtype, opv):
-    """``activation(z)`` as ONNX operators, in ``dtype``.
-
-    Every formula is the one of :mod:`skae.activations`. Softsign, ELU and
-    softplus are written with elementary operators: onnxruntime has no
-    float64 kernels for their own operators, and a parameter written as an
-    ONNX attribute (LeakyRelu's, Elu's ``alpha``) is a float32.
-    """
-    c = lambda value: _constant(value, dtype)  # noqa: E731
-    if isinstance(activation, Identity):
-        return z
-    if isinstance(activation, Sigmoid):
-        return OnnxSigmoid(z, op_version=opv)
-    if isinstance(activation, Tanh):
-        return OnnxTanh(z, op_version=opv)
-    if isinstance(activation, Softsign):  # z / (1 + |z|)
-        return OnnxDiv(
-            z, OnnxAdd(c(1), OnnxAbs(z, op_version=opv), op_version=opv), op_version=opv
-        )
-    if isinstance(activation, HardTanh):
-        return OnnxClip(z, c(-1), c(1), op_version=opv)
-    if isinstance(activation, PReLU):  # max(z, 0) + alpha min(z, 0)
-        negative = OnnxMul(
-            c(activation.alpha), OnnxMin(z, c(0), op_version=opv), op_version=opv
-        )
-        return OnnxAdd(OnnxMax(z, c(0), op_version=opv), negative, op_version=opv)
-    if isinstance(activation, ReLU):
-        return OnnxRelu(z, op_version=opv)
-    if isinstance(activation, ELU):  # z > 0 ? z : alpha (exp(min(z, 0)) - 1)
-        decay = OnnxSub(
-            OnnxExp(OnnxMin(z, c(0), op_version=opv), op_version=opv),
-            c(1),
-            op_version=opv,
-        )
-        negative = OnnxMul(c(activation.alpha), decay, op_version=opv)
-        return OnnxWhere(
-            OnnxGreater(z, c(0), op_version=opv), z, negative, op_version=opv
-        )
-    if isinstance(activation, Softplus):
-        return _softplus(z, dtype, opv)
-    raise TypeError(
-        f"skae.onnx has no ONNX form of the activation {activation!r}; the "
-        "activations of skae.activations are all supported."
-    )
-
-
-def _softplus(z, dtype, opv):
-    """``log(1 + exp(z))`` as ``max(z, 0) + log(1 + exp(-|z|))``: no overflow."""
-    tail = OnnxExp(OnnxNeg(OnnxAbs(z, op_version=opv), op_version=opv), op_version=opv)
-    return OnnxAdd(
-        OnnxMax(z, _constant(0, dtype), op_version=opv),
-        OnnxLog(OnnxAdd(_constant(1, dtype), tail, op_version=opv), op_version=opv),
-        op_version=opv,
-    )
-
-
-def _layers(estimator, node, dtype, opv, start=0, stop=None, logits=False):
-    """Layers ``start`` to ``stop - 1`` of the fitted network on ``node``;
-    with ``logits``, also the last layer's pre-activation."""
-    network = estimator._network
-    stop = network.n_layers if stop is None else stop
-    layers = network.unflatten(estimator._theta)
-    z = node
-    for layer in range(start, stop):
-        W, b = layers[layer]  # a tied decoder's W: the encoder's, transposed
-        W = np.ascontiguousarray(W, dtype=dtype)
-        z = OnnxAdd(
-            OnnxMatMul(node, W, op_version=opv), b.astype(dtype), op_version=opv
-        )
-        node = _activation(network.activation(layer), z, dtype, opv)
-    return (node, z) if logits else node
-
-
-def _score_samples(estimator, node, dtype, opv):
-    """Minus each sample's reconstruction loss, shape ``(n_samples,)``."""
-    y, z = _layers(estimator, node, dtype, opv, logits=True)
-    axes = np.array([1], dtype=np.int64)
-    if estimator._fitted_loss == "cross_entropy":  # softplus(z) - x z, per row
-        losses = OnnxSub(
-            _softplus(z, dtype, opv), OnnxMul(node, z, op_version=opv), op_version=opv
-        )
-    else:
-        residual = OnnxSub(y, node, op_version=opv)
-        losses = OnnxMul(residual, residual, op_version=opv)
-    total = OnnxReduceSum(losses, axes, keepdims=0, op_version=opv)
-    return OnnxNeg(total, op_version=opv)
-
-
-def _method_graph(estimator, method, node, dtype, opv):
-    """The graph of one method of a fitted skae estimator."""
-    if isinstance(estimator, MLPRegressorGD):
-        return _layers(estimator, node, dtype, opv)
-    code = estimator._code_layer
-    if method == "transform":
-        return _layers(estimator, node, dtype, opv, stop=code)
-    if method == "inverse_transform":
-        return _layers(estimator, node, dtype, opv, start=code)
-    if method == "reconstruct":
-        return _layers(estimator, node, dtype, opv)
-    return _score_samples(estimator, node, dtype, opv)
-
-
-def _reconstruction_score(inner, node, dtype, opv):
-    """The detector's ``score_samples`` under its fitted ``estimator_``."""
-    steps = _flat_steps(inner)  # a pipeline of pipelines: one chain of steps
-    last = steps[-1][1]
-    for _, step in steps[:-1]:  # scikit-learn steps: skl2onnx's own converters
-        if step is None or step == "passthrough":
-            continue
-        node = OnnxSubEstimator(step, node, op_version=opv)
-    if isinstance(last, BaseAutoEncoder):
-        return _score_samples(last, node, dtype, opv)
-    if isinstance(last, PCA) and len(steps) == 1:
-        # inverse_transform(transform(x)) = (x - mean) C^T C + mean, whitened
-        # or not; minus the squared error
-        C = last.components_.astype(dtype)
-        centred = OnnxSub(node, last.mean_.astype(dtype), op_version=opv)
-        back = OnnxMatMul(
-            OnnxMatMul(centred, C.T.copy(), op_version=opv), C, op_version=opv
-        )
-        residual = OnnxSub(centred, back, op_version=opv)
-        squares = OnnxMul(residual, residual, op_version=opv)
-        axes = np.array([1], dtype=np.int64)
-        return OnnxNeg(
-            OnnxReduceSum(squares, axes, keepdims=0, op_version=opv), op_version=opv
-        )
-    raise NotImplementedError(
-        f"skae.onnx exports a ReconstructionOutlierDetector around a skae "
-        f"autoencoder, a Pipeline of scikit-learn steps (nested or not) ending "
-        f"in one, or a PCA; not around {inner!r}."
-    )
 
 
 # -- skl2onnx's converters and shape calculators ----------------------------------
@@ -306,7 +135,7 @@ def _network_converter(scope, operator, container):
     _check_exportable(estimator, opv)
     dtype = guess_numpy_type(operator.inputs[0].type)
     method = "predict" if isinstance(estimator, MLPRegressorGD) else "transform"
-    node = _method_graph(estimator, method, operator.inputs[0], dtype, opv)
+    node = method_graph(estimator, method, operator.inputs[0], dtype, opv)
     output = OnnxIdentity(node, op_version=opv, output_names=operator.outputs[:1])
     output.add_to(scope, container)
 
@@ -325,11 +154,13 @@ def _detector_converter(scope, operator, container):
     opv = container.target_opset
     _check_exportable(detector, opv)
     dtype = guess_numpy_type(operator.inputs[0].type)
-    score = _reconstruction_score(detector.estimator_, operator.inputs[0], dtype, opv)
-    decision = OnnxSub(score, _constant([detector.offset_], dtype), op_version=opv)
+    score = reconstruction_score_graph(
+        detector.estimator_, operator.inputs[0], dtype, opv
+    )
+    decision = OnnxSub(score, constant([detector.offset_], dtype), op_version=opv)
     # predict: -1 where decision_function < 0, +1 elsewhere
     label = OnnxWhere(
-        OnnxLess(decision, _constant([0], dtype), op_version=opv),
+        OnnxLess(decision, constant([0], dtype), op_version=opv),
         np.array([-1], dtype=np.int64),
         np.array([1], dtype=np.int64),
         op_version=opv,
@@ -425,7 +256,7 @@ ReconstructionOutlierDetector
     dtype = X.dtype.type
     tensor = FloatTensorType if dtype is np.float32 else DoubleTensorType
     opv = target_opset or _default_opset()
-    node = _method_graph(estimator, method, "X", dtype, opv)
+    node = method_graph(estimator, method, "X", dtype, opv)
     output = OnnxIdentity(node, op_version=opv, output_names=["variable"])
     return output.to_onnx({"X": tensor([None, X.shape[1]])}, target_opset=opv)
 

@@ -29,6 +29,8 @@ LAYERS = (
     ("skae._estimators",),
     # what is built from the estimators: the outlier detector, the scorer
     ("skae._applications",),
+    # integrations with other projects (ONNX), for the public modules
+    ("skae._integrations",),
     # the public modules users import
     ("skae", "skae.__main__", "skae.activations", "skae.onnx", "skae.plotting"),
 )

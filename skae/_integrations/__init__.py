@@ -1,0 +1,3 @@
+"""Integrations with other projects, for the public modules that offer them
+(:mod:`skae.onnx`); they import optional packages, and ``import skae`` never
+imports them."""
