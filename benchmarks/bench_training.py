@@ -33,7 +33,7 @@ import scipy.optimize
 import sklearn
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPRegressor
-from threadpoolctl import threadpool_info
+from threadpoolctl import threadpool_info, threadpool_limits
 
 import skae
 import skae._training.solvers
@@ -326,14 +326,17 @@ def gemm_floor(work, X):
             if i > 0:
                 np.matmul(deltas[i], weights[i].T, out=back[i])
 
-    with single_threaded_scipy_blas():
-        products()
-        seconds = np.inf  # a floor: the fastest of a few epochs
-        for _ in range(5 if work.unit == "evaluation" else 2):
-            start = time.perf_counter()
-            for _ in range(n_batches):
-                products()
-            seconds = min(seconds, time.perf_counter() - start)
+    seconds = np.inf  # a floor: the fastest of a few epochs, with NumPy's
+    # threads and with one (skae's tuner picks either; on a busy machine two
+    # threads made the floor slower than skae's epoch, a share above 100%)
+    for threads in (None, 1):
+        with single_threaded_scipy_blas(), threadpool_limits(threads, "blas"):
+            products()
+            for _ in range(5 if work.unit == "evaluation" else 2):
+                start = time.perf_counter()
+                for _ in range(n_batches):
+                    products()
+                seconds = min(seconds, time.perf_counter() - start)
     if work.unit == "step":
         return seconds / work.n_samples
     return seconds  # one epoch (one evaluation for L-BFGS)

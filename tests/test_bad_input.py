@@ -1001,3 +1001,22 @@ def test_one_sample_under_early_stopping_says_so_in_scikit_learns_words(estimato
         estimator.fit(
             np.ones((1, 3)), *([np.ones(1)] if hasattr(estimator, "predict") else [])
         )
+
+
+def test_partial_fit_on_lbfgs_names_the_solvers_that_have_it():
+    for estimator in (MLPRegressorGD(solver="lbfgs"), AutoEncoder()):
+        with pytest.raises(
+            AttributeError, match="has no attribute 'partial_fit'"
+        ) as info:
+            estimator.partial_fit(np.ones((3, 2)), np.ones(3))
+        # scikit-learn's words, caused by skae's: which solvers have it
+        assert "solver='sgd' and solver='adam'" in str(info.value.__cause__)
+
+
+def test_string_targets_of_the_regressor_say_it_is_a_regressor():
+    X = np.random.default_rng(0).normal(size=(5, 2))
+    with pytest.raises(ValueError, match="is a regressor: y must hold numbers") as info:
+        MLPRegressorGD().fit(X, ["a", "b", "a", "b", "a"])
+    assert "MLPClassifier" in str(info.value)
+    with pytest.warns(ConvergenceWarning):  # numbers written as strings train
+        MLPRegressorGD(max_iter=2).fit(X, ["1.5", "2", "3", "4", "5"])

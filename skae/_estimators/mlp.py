@@ -248,6 +248,17 @@ class MLPRegressorGD(
             y_numeric=True,
             reset=reset,
         )
+        if getattr(y.dtype, "kind", "f") in "USO":  # strings: numbers, or labels?
+            try:
+                y = np.asarray(y, dtype=np.float64)
+            except ValueError as error:
+                raise ValueError(
+                    f"{type(self).__name__} is a regressor: y must hold numbers, "
+                    f"and it holds strings ({error}). For class labels use a "
+                    "classifier (sklearn.neural_network.MLPClassifier); for "
+                    "numbers written as strings, convert them first "
+                    "(np.asarray(y, dtype=float))."
+                ) from error
         if reset:
             self._y_ndim = y.ndim
         # targets and weights of another namespace go where X is

@@ -51,7 +51,9 @@ def stochastic_solver(estimator):
     """``partial_fit`` exists for "sgd" and "adam", as in scikit-learn."""
     if estimator.solver == "lbfgs":
         raise AttributeError(
-            f"partial_fit is not available for solver={estimator.solver!r}"
+            f"partial_fit is not available for solver={estimator.solver!r}: it "
+            "trains on one batch at a time, which solver='sgd' and "
+            "solver='adam' do; L-BFGS needs all the data at once (use fit)."
         )
     return True
 
