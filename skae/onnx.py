@@ -226,8 +226,10 @@ ReconstructionOutlierDetector
     Returns
     -------
     model : onnx.ModelProto
-        Input ``"X"``; output ``"variable"`` (``"label"`` and ``"scores"``
-        for the detector).
+        Input ``"X"``; one output named after the method (``"predict"``,
+        ``"transform"``, ``"inverse_transform"``, ``"reconstruct"``,
+        ``"score_samples"``), or the detector's ``"label"`` and ``"scores"``.
+        Inside pipelines, ``skl2onnx.to_onnx`` names outputs its own way.
     """
     methods = _methods(estimator)
     check_is_fitted(estimator)
@@ -251,13 +253,13 @@ ReconstructionOutlierDetector
             f"X.reshape(1, -1)."
         )
     _check_width(estimator, X.shape[1], method)
-    if method == methods[0]:
+    if isinstance(estimator, ReconstructionOutlierDetector):
         return skl2onnx.to_onnx(estimator, X[:1], target_opset=target_opset)
     dtype = X.dtype.type
     tensor = FloatTensorType if dtype is np.float32 else DoubleTensorType
     opv = target_opset or _default_opset()
     node = method_graph(estimator, method, "X", dtype, opv)
-    output = OnnxIdentity(node, op_version=opv, output_names=["variable"])
+    output = OnnxIdentity(node, op_version=opv, output_names=[method])
     return output.to_onnx({"X": tensor([None, X.shape[1]])}, target_opset=opv)
 
 

@@ -302,3 +302,15 @@ def test_a_model_fitted_on_another_namespace_is_refused_with_the_fix(
     for estimator in (ae, detector):
         with pytest.raises(ValueError, match="array_api_strict.*move_estimator_to"):
             skae.onnx.to_onnx(estimator, X)
+
+
+@pytest.mark.parametrize(
+    "method", ["transform", "inverse_transform", "reconstruct", "score_samples"]
+)
+def test_the_output_is_named_after_the_method(method, fitted_autoencoder):
+    ae, X = fitted_autoencoder
+    example = ae.transform(X) if method == "inverse_transform" else X
+    model = skae.onnx.to_onnx(ae, example, method=method)
+    assert [output.name for output in model.graph.output] == [method]
+    reg = MLPRegressorGD(max_iter=3, random_state=0).fit(X, X[:, 0])
+    assert [o.name for o in skae.onnx.to_onnx(reg, X).graph.output] == ["predict"]
