@@ -2,14 +2,22 @@
 
 # License: BSD-3-Clause
 
-from skae._applications.outlier import ReconstructionOutlierDetector
-from skae._applications.scoring import reconstruction_scorer
-from skae._estimators.autoencoder import AutoEncoder
-from skae._estimators.mlp import MLPRegressorGD
-from skae._estimators.sparse_autoencoder import SparseAutoEncoder
+import importlib
+
 from skae.exceptions import DivergenceError
 
 __version__ = "0.1.0"
+
+# the public names and the modules that define them, imported on first use:
+# ``import skae`` (and ``python -m skae --help``) does not wait for
+# scikit-learn's import until an estimator is asked for
+_DEFINED_IN = {
+    "AutoEncoder": "skae._estimators.autoencoder",
+    "MLPRegressorGD": "skae._estimators.mlp",
+    "ReconstructionOutlierDetector": "skae._applications.outlier",
+    "SparseAutoEncoder": "skae._estimators.sparse_autoencoder",
+    "reconstruction_scorer": "skae._applications.scoring",
+}
 
 __all__ = [
     "AutoEncoder",
@@ -20,3 +28,15 @@ __all__ = [
     "__version__",
     "reconstruction_scorer",
 ]
+
+
+def __getattr__(name):
+    if name not in _DEFINED_IN:
+        raise AttributeError(f"module 'skae' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_DEFINED_IN[name]), name)
+    globals()[name] = value  # found directly from now on
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_DEFINED_IN))

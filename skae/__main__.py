@@ -5,15 +5,6 @@
 import argparse
 import time
 
-import numpy as np
-from sklearn.datasets import load_digits
-from sklearn.decomposition import PCA
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import train_test_split
-from sklearn.preprocessing import MinMaxScaler
-
-from skae import SparseAutoEncoder
-
 N_COMPONENTS = 32
 
 DESCRIPTION = (
@@ -38,7 +29,7 @@ def _squared_error(X, X_reconstructed):
     The scale of skae's ``score`` for an identity decoder, with the sign
     flipped: ``-AutoEncoder.score(X)`` under the squared error.
     """
-    return float(np.mean(np.sum((X - X_reconstructed) ** 2, axis=1)))
+    return float(((X - X_reconstructed) ** 2).sum(axis=1).mean())
 
 
 def _parse_args(argv):
@@ -51,7 +42,16 @@ def _parse_args(argv):
 
 def main(argv=None):
     """Fit a SparseAutoEncoder on digits; compare it with PCA and raw pixels."""
-    _parse_args(argv)
+    _parse_args(argv)  # --help answers before scikit-learn is imported
+    import numpy as np
+    from sklearn.datasets import load_digits
+    from sklearn.decomposition import PCA
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import MinMaxScaler
+
+    from skae import SparseAutoEncoder
+
     X, y = load_digits(return_X_y=True)
     X_train, X_test, y_train, y_test = train_test_split(
         X, y, test_size=0.3, random_state=0, stratify=y

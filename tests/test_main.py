@@ -102,3 +102,21 @@ def test_demo_says_what_it_fits_and_prints_the_pca_reference():
     for features in ["codes", "PCA components", "raw pixels"]:
         accuracy = _number(rf"on the \d+ {features}: +(\S+)", out)
         assert 0.9 < accuracy <= 1.0
+
+
+def test_help_answers_before_scikit_learn_is_imported():
+    # usage first: importing scikit-learn takes 3 s quiet, 12 s on a busy machine
+    code = (
+        "import sys, runpy\n"
+        "sys.argv = ['skae', '--help']\n"
+        "try:\n"
+        "    runpy.run_module('skae', run_name='__main__')\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print('sklearn' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+    )
+    assert "usage: python -m skae" in result.stdout
+    assert result.stdout.strip().splitlines()[-1] == "False"
