@@ -415,3 +415,17 @@ def test_no_samples_get_the_usual_message(rng, estimator, method):
     detector = ReconstructionOutlierDetector(estimator).fit(X)
     with pytest.raises(ValueError, match=r"Found array with 0 sample\(s\)"):
         getattr(detector, method)(X[:0])
+
+
+def test_on_breast_cancer_a_forest_wins_as_the_user_guide_says():
+    # the scope the docs give: tabular outliers of a few extreme values
+    from sklearn.datasets import load_breast_cancer
+
+    X, y = load_breast_cancer(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    malignant = y == 0
+    detector = ReconstructionOutlierDetector(random_state=0).fit(X)
+    forest = IsolationForest(random_state=0).fit(X)
+    ours = roc_auc_score(malignant, -detector.decision_function(X))
+    theirs = roc_auc_score(malignant, -forest.decision_function(X))
+    assert abs(ours - 0.699) < 0.01 and abs(theirs - 0.799) < 0.01

@@ -188,6 +188,14 @@ class ReconstructionOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstima
     not use ``y``, so it can be cross-validated against known outlier labels
     with a scorer such as ``"roc_auc"`` on :meth:`decision_function`.
 
+    Reconstruction error finds samples that break a structure the model can
+    learn: leave-one-digit-out on the digits, ROC AUC 0.827 against 0.748
+    for :class:`~sklearn.ensemble.IsolationForest`. Where outliers differ by
+    a few extreme values of tabular features, a forest or nearest neighbours
+    do better: malignant rows of the standardised breast cancer data, 0.699
+    against the forest's 0.799; the ODDS-style wbc set, 0.812 against 0.930
+    (the user guide gives the protocols).
+
     References
     ----------
     .. [1] N. Japkowicz, C. Myers and M. Gluck, "A novelty detection approach
