@@ -18,6 +18,8 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
     "sphinx.ext.mathjax",
+    # MathJax bundled into _static: formulas render in pages opened locally
+    "sphinx-mathjax-offline",
     "sphinx.ext.intersphinx",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
@@ -44,16 +46,11 @@ templates_path = ["_templates"]
 # the theme of scikit-learn and most scikit-learn-contrib projects
 html_theme = "pydata_sphinx_theme"
 html_title = f"skae {release}"
-html_static_path = ["_static"]
 html_theme_options = {
-    "navbar_end": ["version-switcher", "theme-switcher", "navbar-icon-links"],
+    # no version switcher until versions are published (it showed a bare
+    # "Choose version" button)
+    "navbar_end": ["theme-switcher", "navbar-icon-links"],
     "navbar_persistent": ["search-button"],
-    "switcher": {
-        # the slot for released versions: one entry per version once published
-        "json_url": "_static/switcher.json",
-        "version_match": release,
-    },
-    "check_switcher": False,  # built offline: nothing to fetch at build time
     "icon_links": [],
     "show_toc_level": 2,
     "navigation_with_keys": False,
