@@ -526,3 +526,19 @@ def test_warm_starts_of_a_converged_lbfgs_fit_do_not_warn(noise):
         warnings.simplefilter("error")
         for _ in range(2):
             est.fit(X, y)
+
+
+def test_a_convergence_warning_points_at_the_users_line():
+    # a filter by module or a traceback then finds the user's fit, not skae
+    from sklearn.model_selection import cross_val_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = _linear_data()
+    with pytest.warns(ConvergenceWarning) as record:
+        MLPRegressorGD(max_iter=2, random_state=0).fit(X, y)
+    assert record[0].filename == __file__
+    with pytest.warns(ConvergenceWarning) as record:  # through scikit-learn
+        pipe = make_pipeline(StandardScaler(), MLPRegressorGD(max_iter=2))
+        cross_val_score(pipe, X, y, cv=2)
+    assert record[0].filename == __file__

@@ -2,7 +2,6 @@
 
 # License: BSD-3-Clause
 
-import warnings
 from numbers import Real
 
 import numpy as np
@@ -21,6 +20,7 @@ from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import _num_samples, check_array, check_is_fitted
 
 from skae._estimators.autoencoder import AutoEncoder
+from skae._training.user_warnings import warn_user
 
 # what reconstructing X takes: a fit, an encoder and a decoder
 _RECONSTRUCTION_METHODS = ("fit", "transform", "inverse_transform")
@@ -104,7 +104,7 @@ def _offset(scores, contamination):
     offset = float(np.percentile(np.maximum(scores, lowest), 100.0 * contamination))
     n_infinite = int(np.sum(scores == -np.inf))
     if n_infinite:
-        warnings.warn(
+        warn_user(
             f"{n_infinite} of the {scores.size} training samples have no finite "
             "reconstruction (score -inf): their values overflow the model. They "
             "are outliers; scale the data (StandardScaler) for a threshold "

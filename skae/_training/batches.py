@@ -3,7 +3,6 @@
 # License: BSD-3-Clause
 
 import math
-import warnings
 
 import numpy as np
 from scipy import sparse
@@ -14,6 +13,7 @@ from sklearn.utils.sparsefuncs import mean_variance_axis
 
 from skae._math.array_api import ops_for
 from skae._math.namespaces import is_numpy, to_namespace_of, to_numpy, widest_float
+from skae._training.user_warnings import warn_user
 
 
 class Batches:
@@ -209,7 +209,7 @@ def _warn_if_unlike(estimator, X, X_val):
         return
     if shift <= _MEAN_SHIFT and 1 / _SPREAD_RATIO <= ratio <= _SPREAD_RATIO:
         return
-    warnings.warn(
+    warn_user(
         f"{estimator._display_name()}: X_val does not look like the training "
         f"data: its features' means lie a median {shift:.3g} training standard "
         f"deviations away, and their spread is {ratio:.3g} times the training "

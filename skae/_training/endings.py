@@ -4,7 +4,6 @@ Ctrl-C, ``max_iter``, and an objective that rose instead of falling."""
 # License: BSD-3-Clause
 
 import math
-import warnings
 
 import numpy as np
 from scipy import sparse
@@ -12,6 +11,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from skae._math.losses import CrossEntropy
 from skae._math.namespaces import to_numpy
+from skae._training.user_warnings import warn_user
 from skae.exceptions import DivergenceError
 
 # how many times its first value J must end above to call a fit exploded
@@ -93,7 +93,7 @@ class AbnormalEndings:
         kept = "best" if self.best is not None else "last recorded"
         est._theta = self.best[1] if self.best is not None else self.recorded_theta
         self._restore_solver_state()
-        warnings.warn(
+        warn_user(
             f"Training interrupted by KeyboardInterrupt after {est.n_iter_} "
             f"iterations; the estimator keeps the {kept} parameters.",
             UserWarning,
@@ -108,7 +108,7 @@ class AbnormalEndings:
 
     def _warn_not_converged(self, limit):
         est = self.estimator
-        warnings.warn(
+        warn_user(
             f"{est._display_name()}: the {est.solver} solver reached {limit} "
             f"without converging; increase {limit} or tol.",
             ConvergenceWarning,
@@ -125,7 +125,7 @@ class AbnormalEndings:
         # ... and worse than predicting the mean target, which any model
         # started near J's scale beats: a rise from J ~ 0 is no explosion
         if exploded and est.loss_ > self._mean_prediction_loss():
-            warnings.warn(
+            warn_user(
                 f"{est._display_name()}: the objective J rose from {first:.4g} at "
                 f"the first iteration to {est.loss_:.4g} at the last: training "
                 "went the wrong way. Use a smaller learning_rate_init, or scale "
@@ -146,7 +146,7 @@ class AbnormalEndings:
         if not est.loss_ > _POOR * baseline:
             return
         n_outputs = self.batches.T.shape[1]
-        warnings.warn(
+        warn_user(
             f"{est._display_name()}: L-BFGS stopped after {self.n_recorded} "
             f"iteration{'s' * (self.n_recorded != 1)} having barely moved the "
             f"objective J (from {initial:.4g} "

@@ -4,7 +4,6 @@
 
 import math
 import time
-import warnings
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
@@ -16,6 +15,7 @@ from skae._training.batches import Batches
 from skae._training.endings import AbnormalEndings
 from skae._training.solvers import LBFGS_GTOL, minimize_lbfgs
 from skae._training.threads import BlasThreadTuner
+from skae._training.user_warnings import warn_user
 from skae.exceptions import DivergenceError
 
 
@@ -269,7 +269,7 @@ class TrainingRun(AbnormalEndings):
                 "max_fun" if result.nfev >= est.max_fun else "max_iter"
             )
             return
-        warnings.warn(
+        warn_user(
             f"{est._display_name()}: L-BFGS stopped after {self.n_recorded} "
             f"iterations, before skae's stopping rule (tol, n_iter_no_change) "
             f"was met ({scipy_says}). The parameters of iteration "

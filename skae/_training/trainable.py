@@ -9,7 +9,6 @@ runs the one training loop on it.
 # License: BSD-3-Clause
 
 import copy
-import warnings
 from abc import ABCMeta, abstractmethod
 from contextlib import nullcontext
 
@@ -29,6 +28,7 @@ from skae._training.interrupts import InterruptRequests
 from skae._training.run import TrainingRun
 from skae._training.solvers import SGD, Adam
 from skae._training.threads import single_threaded_scipy_blas
+from skae._training.user_warnings import warn_user
 
 
 class TrainableNetwork(CallbackSupportMixin, metaclass=ABCMeta):
@@ -190,7 +190,7 @@ class TrainableNetwork(CallbackSupportMixin, metaclass=ABCMeta):
         if self.batch_size == "full":
             return n_samples
         if warn and self.batch_size > n_samples:
-            warnings.warn(
+            warn_user(
                 f"Got batch_size={self.batch_size} > n_samples={n_samples}; "
                 "using the whole training set as one batch.",
                 UserWarning,
@@ -307,7 +307,7 @@ class TrainableNetwork(CallbackSupportMixin, metaclass=ABCMeta):
             if interrupts.requested and not run.interrupted:
                 if not self._keeps_partial_training:
                     raise KeyboardInterrupt
-                warnings.warn(
+                warn_user(
                     "Training finished and was then interrupted by "
                     "KeyboardInterrupt; the finished training is kept.",
                     UserWarning,
