@@ -84,14 +84,16 @@ class AutoEncoder(BaseAutoEncoder):
         Initial step size of "sgd" and "adam".
     power_t : float, default=0.5
         Exponent of the "invscaling" schedule.
-    max_iter : int, default=200
+    max_iter : int, default=1000
         Maximum number of epochs or L-BFGS iterations.
     shuffle : bool, default=True
         Shuffle the samples before each epoch.
     random_state : int, RandomState instance or None, default=None
         Seeds the initial weights, the shuffling and the validation split.
     tol : float, default=1e-4
-        Minimum improvement of the loss (or validation score) that counts.
+        Minimum improvement that counts: of the training objective J,
+        relative to ``max(|J|, 1)`` (the scale of the data's loss), or of the
+        validation score.
     verbose : bool, default=False
         Print one line per epoch.
     warm_start : bool, default=False
@@ -192,7 +194,7 @@ class AutoEncoder(BaseAutoEncoder):
         learning_rate="constant",
         learning_rate_init=0.001,
         power_t=0.5,
-        max_iter=200,
+        max_iter=1000,
         shuffle=True,
         random_state=None,
         tol=1e-4,

@@ -305,7 +305,11 @@ class TrainingRun(AbnormalEndings):
         if optimizer is not None:
             est.t_ += self.batches.n_samples
             optimizer.end_epoch(est.t_)
-        improved = loss < est.best_loss_ - est.tol
+        # tol on the scale of J: the loss of data in the thousands improves by
+        # more than 1e-4 long after it stopped mattering
+        best = est.best_loss_
+        scale = max(1.0, abs(best)) if math.isfinite(best) else 1.0
+        improved = loss < best - est.tol * scale
         est.loss_curve_.append(loss)
         if validation is not None:
             est.validation_scores_.append(score)
