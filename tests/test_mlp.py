@@ -186,3 +186,39 @@ def test_transform_without_hidden_layers_is_a_dense_copy_of_the_input(rng):
     H = reg.transform(X)
     assert H is not X and np.array_equal(H, X)
     assert isinstance(reg.transform(sparse.csr_matrix(X)), np.ndarray)
+
+
+def test_default_fits_on_the_bundled_datasets_converge_without_a_warning():
+    # the first data a newcomer tries: the stopping rule ends each fit
+    import warnings
+
+    from sklearn.datasets import (
+        load_breast_cancer,
+        load_diabetes,
+        load_digits,
+        load_iris,
+        load_wine,
+    )
+    from sklearn.preprocessing import MinMaxScaler, StandardScaler
+
+    from skae import AutoEncoder, ReconstructionOutlierDetector, SparseAutoEncoder
+
+    unit = MinMaxScaler().fit_transform
+    data = {"digits": unit(load_digits().data)}
+    for name, load in [
+        ("breast cancer", load_breast_cancer),
+        ("iris", load_iris),
+        ("wine", load_wine),
+        ("diabetes", load_diabetes),
+    ]:
+        data[name] = StandardScaler().fit_transform(load().data)
+    X_diabetes, y_diabetes = load_diabetes(return_X_y=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for X in data.values():
+            assert AutoEncoder(random_state=0).fit(X).n_iter_ < 1000
+            assert SparseAutoEncoder(random_state=0).fit(unit(X)).n_iter_ < 1000
+        y = (y_diabetes - y_diabetes.mean()) / y_diabetes.std()
+        X = StandardScaler().fit_transform(X_diabetes)
+        assert MLPRegressorGD(random_state=0).fit(X, y).n_iter_ < 1000
+        ReconstructionOutlierDetector(random_state=0).fit(data["breast cancer"])
