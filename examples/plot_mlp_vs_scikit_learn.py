@@ -65,7 +65,8 @@ y_train, y_test = (y_train - y_mean) / y_std, (y_test - y_mean) / y_std
 # One hidden layer of 64 tanh units, the same initial learning rate, at most
 # 300 epochs (iterations for "lbfgs"), and the same ``random_state``. Both
 # stop early when the training loss has not improved by ``tol`` for 10
-# epochs; scikit-learn's "lbfgs" instead stops by scipy's own tests, skae's by
+# epochs (skae: ``tol`` times the loss's scale, ``max(|J|, 1)``, which is 1
+# here); scikit-learn's "lbfgs" instead stops by scipy's own tests, skae's by
 # that same rule. The seeds fix each library's run, but the two libraries
 # draw their initial weights differently, so they do not start from the same
 # network.

@@ -283,9 +283,9 @@ class TrainingRun(AbnormalEndings):
     def _end_iteration(self, loss, start, theta=None, optimizer=None):
         """Record one epoch (L-BFGS iteration); return True when training should stop.
 
-        Training stops when ``loss`` (or, with a validation set, the
-        validation score) has not improved by at least ``tol`` for
-        ``n_iter_no_change`` consecutive iterations.
+        Training stops when ``loss`` has not improved by at least ``tol``
+        times ``max(|best loss|, 1)`` (or, with early stopping, the validation
+        score by ``tol``) for ``n_iter_no_change`` consecutive iterations.
 
         The validation set is scored first; then the whole iteration is
         recorded, ``n_iter_`` last, with no check for Ctrl-C in between (see
