@@ -65,11 +65,11 @@ y_train, y_test = (y_train - y_mean) / y_std, (y_test - y_mean) / y_std
 # One hidden layer of 64 tanh units, the same initial learning rate, at most
 # 300 epochs (iterations for "lbfgs"), and the same ``random_state``. Both
 # stop early when the training loss has not improved by ``tol`` for 10
-# epochs (skae: ``tol`` times the loss's scale, ``max(|J|, 1)``, which is 1
-# here); scikit-learn's "lbfgs" instead stops by scipy's own tests, skae's by
-# that same rule. The seeds fix each library's run, but the two libraries
-# draw their initial weights differently, so they do not start from the same
-# network.
+# epochs (skae: ``tol`` times the loss's scale, ``max(|J|, 1)``, about 1 for
+# standardised targets); scikit-learn's "lbfgs" instead stops by scipy's own
+# tests, skae's by that same rule. The seeds fix each library's run, but the
+# two libraries draw their initial weights differently, so they do not start
+# from the same network.
 #
 # Every parameter name matches except the L2 penalty. skae's
 # ``weight_decay`` is the lecture's lambda in ``J = (1/n) sum_i ||t_i -
