@@ -68,10 +68,8 @@ def main(argv=None):
         sparsity_weight=3.0,
         weight_decay=3e-4,
         out_activation="sigmoid",
-        # stops by skae's rule (J improves by less than tol for 10 iterations)
-        # after about 340 iterations, well inside max_iter
-        tol=1e-3,
-        max_iter=1000,
+        # the defaults stop by skae's rule (J improves by less than tol times
+        # its scale for 10 iterations) after about 200 iterations
         random_state=0,
     )
     _progress(
