@@ -169,12 +169,8 @@ class AbnormalEndings:
             # on the host, a part at a time: only after a suspected explosion
             w = None if w is None else to_numpy(w).astype(np.float64)
             p = np.full(T.shape[0], 1 / T.shape[0]) if w is None else w / w.sum()
-            for start in range(0, T.shape[0], 4096):  # a full batch: by parts
-                stop = min(start + 4096, T.shape[0])
-                part = T[start:stop, :]
-                part = part.toarray() if sparse.issparse(part) else to_numpy(part)
-                part = np.asarray(part, np.float64)
-                q = p[start:stop]
+            for rows, part in _host_parts(T):  # a full batch: by parts
+                q = p[rows]
                 mean = mean + share * (q @ part)
                 mean_square = mean_square + share * (q @ np.square(part))
         if isinstance(self.objective.loss, CrossEntropy):
@@ -184,11 +180,16 @@ class AbnormalEndings:
 
 
 def _root_mean_square(X):
-    """The root mean square of the entries of ``X``, in float64 on the host,
-    a part of the rows at a time (only for a message)."""
-    total = 0.0
-    for start in range(0, X.shape[0], 4096):
-        part = X[start : start + 4096, :]
-        part = part.toarray() if sparse.issparse(part) else to_numpy(part)
-        total += float(np.square(np.asarray(part, np.float64)).sum())
+    """The root mean square of the entries of ``X`` (only for a message)."""
+    total = sum(float(np.square(part).sum()) for _, part in _host_parts(X))
     return math.sqrt(total / max(X.shape[0] * X.shape[1], 1))
+
+
+def _host_parts(A, n_rows=4096):
+    """Yield ``(rows, part)``: slices of ``n_rows`` rows of ``A`` (dense or
+    sparse, of any namespace) as dense float64 NumPy arrays on the host."""
+    for start in range(0, A.shape[0], n_rows):
+        rows = slice(start, min(start + n_rows, A.shape[0]))
+        part = A[rows, :]
+        part = part.toarray() if sparse.issparse(part) else to_numpy(part)
+        yield rows, np.asarray(part, np.float64)
