@@ -77,7 +77,7 @@ def _check_exportable(estimator, opset):
             f"target_opset={_MIN_OPSET} or more, or None for skl2onnx's default."
         )
     inner = getattr(estimator, "estimator_", estimator)
-    for _, step in flat_steps(inner):
+    for step in flat_steps(inner):
         theta = getattr(step, "_theta", None)
         if theta is not None and not is_numpy(theta):
             raise ValueError(

@@ -50,10 +50,11 @@ from skae._math.activations import (
 
 
 def flat_steps(model):
-    """The steps of ``model``, nested pipelines expanded, as ``(name, step)``."""
+    """The steps of ``model``, nested pipelines expanded (``[model]`` for one
+    that is no pipeline)."""
     if not isinstance(model, Pipeline):
-        return [(None, model)]
-    return [pair for _, step in model.steps for pair in flat_steps(step)]
+        return [model]
+    return [leaf for _, step in model.steps for leaf in flat_steps(step)]
 
 
 def constant(value, dtype):
@@ -165,8 +166,8 @@ def method_graph(estimator, method, node, dtype, opv):
 def reconstruction_score_graph(inner, node, dtype, opv):
     """The detector's ``score_samples`` under its fitted ``estimator_``."""
     steps = flat_steps(inner)  # a pipeline of pipelines: one chain of steps
-    last = steps[-1][1]
-    for _, step in steps[:-1]:  # scikit-learn steps: skl2onnx's own converters
+    last = steps[-1]
+    for step in steps[:-1]:  # scikit-learn steps: skl2onnx's own converters
         if step is None or step == "passthrough":
             continue
         node = OnnxSubEstimator(step, node, op_version=opv)
