@@ -107,7 +107,7 @@ class Corruption:
             if seen_range is not None:  # in X's namespace, were the model moved
                 low = ops.minimum(low, to_namespace_of(seen_range[0], X))
                 high = ops.maximum(high, to_namespace_of(seen_range[1], X))
-            self.value_range = self._low, self._high = low, high
+            self.value_range = low, high
 
     def __call__(self, X, out=None):
         """A corrupted copy of the rows ``X`` (in ``out`` when given, dense)."""
@@ -132,8 +132,9 @@ class Corruption:
         # (u < level / 2: the minimum, else the maximum)
         u = to_namespace_of(self._uniform(X.shape), X)
         ops.copyto(out, X)
-        out = ops.put_where(out, self._high, u < self.level)
-        return ops.put_where(out, self._low, u < self.level / 2)
+        low, high = self.value_range
+        out = ops.put_where(out, high, u < self.level)
+        return ops.put_where(out, low, u < self.level / 2)
 
     def whole(self, X, chunk_rows):
         """A corrupted copy of all of ``X``, drawn ``chunk_rows`` rows at a time

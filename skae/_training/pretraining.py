@@ -133,6 +133,9 @@ class LayerAutoEncoder(TrainableNetwork):
             return None
         return Corruption(self.corruption, self.corruption_level, X, self._random_state)
 
+    def _greedy_pretraining(self):
+        return None  # a stage is itself a step of greedy pretraining
+
     def _validation_score(self, X, T, sample_weight):
         objective = Objective(self._network, LOSSES[self.stage.loss](), None)
         losses = objective.sample_losses(self._theta, X, T)

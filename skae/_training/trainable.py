@@ -102,10 +102,10 @@ class TrainableNetwork(CallbackSupportMixin, metaclass=ABCMeta):
     def _validation_score(self, X, T, sample_weight):
         """Score of the current parameters on held-out data (higher is better)."""
 
+    @abstractmethod
     def _greedy_pretraining(self):
         """The greedy pretraining of a freshly initialised network, run when
-        ``init="greedy"`` (hook: the estimators give theirs)."""
-        raise NotImplementedError(f"{type(self).__name__} has no greedy pretraining")
+        ``init="greedy"``: a ``GreedyPretraining``, or None for none."""
 
     # -- building blocks ------------------------------------------------------
 
