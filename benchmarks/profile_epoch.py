@@ -20,15 +20,12 @@ import warnings
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from skae import (
-    AutoEncoder,
-    MLPRegressorGD,
-    _batches,
-    _losses,
-    _network,
-    _optimizers,
-    _penalties,
-)
+from skae import AutoEncoder, MLPRegressorGD
+from skae._math import losses as _losses
+from skae._math import network as _network
+from skae._math import penalties as _penalties
+from skae._training import batches as _batches
+from skae._training import solvers as _optimizers
 
 STAGES = {
     "forward pass": (_network.Network, "forward"),

@@ -2,6 +2,7 @@
 
 # License: BSD-3-Clause
 
+import math
 import warnings
 from contextlib import contextmanager
 
@@ -186,6 +187,49 @@ def test_cross_entropy_finite_for_saturated_logits(dtype):
     assert_allclose(value, [0.0, 2e4, 1e4], rtol=1e-6)
     assert np.all(np.isfinite(delta))
     assert_array_equal(delta, Y - T)
+
+
+def _exact_cross_entropy(T, Z):
+    """Per-entry ``softplus(z) - t z`` from NumPy's ``logaddexp`` (a few ulps
+    of each entry), and the rows and the total summed without rounding."""
+    entries = np.logaddexp(0.0, Z) - T * Z
+    return [math.fsum(row) for row in entries], math.fsum(entries.ravel())
+
+
+def test_cross_entropy_is_exact_to_ulps_of_one_per_entry(rng):
+    # logits over the whole range: both tails of the sigmoid, where it rounds
+    # to 0 and to 1, the middle, and values at the edge of exp's range
+    Z = rng.normal(scale=8.0, size=(600, 7))
+    Z[:, 0] = rng.choice([-800.0, -745.0, -40.0, -1e-300, 0.0, 37.0, 710.0], 600)
+    T = rng.uniform(0, 1, size=Z.shape)
+    T[::2] = np.round(T[::2])
+    output, loss = Sigmoid(), CrossEntropy()
+    with _floating_point_errors_raise():
+        Y = output.forward(Z)
+        rows = loss.value(T, Y, Z)
+        total, _ = loss.loss_and_delta(T, Y, Z, output, 1.0)
+    exact_rows, exact_total = _exact_cross_entropy(T, Z)
+    # within a few units of 1e-16 per entry, and of the terms' rounding
+    scale = np.finfo(np.float64).eps * (np.abs(Z) + 1)
+    assert np.all(np.abs(rows - exact_rows) <= 4 * scale.sum(axis=1))
+    assert abs(total - exact_total) <= 4 * scale.sum()
+
+
+@pytest.mark.parametrize("dtype, n", [(np.float64, 2500), (np.float32, 300)])
+def test_cross_entropy_sums_logs_in_blocks_that_cannot_underflow(dtype, n):
+    # at z = 0 each entry is log 2: 2500 factors of 1/2 (300 in float32)
+    # multiply to below the smallest normal number, so the log of one product
+    # would be -inf; the loss takes products of blocks short enough
+    output, loss = Sigmoid(), CrossEntropy()
+    for shape in [(n, 2), (2, n)]:  # the total, and a loss per row
+        Z = np.zeros(shape, dtype=dtype)
+        T = np.full(shape, 0.5, dtype=dtype)
+        Y = output.forward(Z)
+        total, _ = loss.loss_and_delta(T, Y, Z, output, 1.0)
+        rows = loss.value(T, Y, Z)
+        rtol = 1e-12 if dtype == np.float64 else 1e-5
+        assert_allclose(total, Z.size * np.log(2), rtol=rtol)
+        assert_allclose(rows, shape[1] * np.log(2), rtol=rtol)
 
 
 @pytest.mark.parametrize(

@@ -58,6 +58,7 @@ _SAME_NAMES = (
     "max",
     "min",
     "ones_like",
+    "prod",
     "reshape",
     "take",
     "zeros_like",
