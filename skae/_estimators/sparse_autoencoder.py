@@ -187,8 +187,7 @@ class SparseAutoEncoder(BaseAutoEncoder):
     >>> from skae import SparseAutoEncoder
     >>> X = MinMaxScaler().fit_transform(load_digits().data)
     >>> sae = SparseAutoEncoder(n_components=25, sparsity_target=0.1,
-    ...                         sparsity_weight=3.0, max_iter=1000,
-    ...                         random_state=0).fit(X)
+    ...                         sparsity_weight=3.0, random_state=0).fit(X)
     >>> bool(sae.n_iter_ < sae.max_iter)  # stopped by tol, without a warning
     True
     >>> bool(sae.mean_activation_.mean() < 0.2)
