@@ -28,8 +28,9 @@ needed = {
     "CHANGELOG.md",
     "conftest.py",
     "tests/conftest.py",
-    "docs/user_guide.rst",
+    "docs/user_guide/index.rst",
 }
+needed |= {str(p) for p in Path("docs/user_guide").glob("*.rst")}
 modules = {str(p) for p in Path("skae").rglob("*.py")}
 needed |= modules
 needed |= {str(p) for p in Path("tests").glob("test_*.py")}
