@@ -12,12 +12,26 @@ from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import MinMaxScaler
 
-from skae.__main__ import N_COMPONENTS
+from skae.__main__ import N_COMPONENTS, N_FEW, RHO, SEED
 
+SPARSE = f"{N_COMPONENTS} sparse codes"
+ROWS = [
+    SPARSE,
+    f"{N_COMPONENTS} unpenalised codes",
+    "32 PCA components",
+    "64 raw pixels",
+]
+
+# every fit, in order, each announced before it starts
 FITTING = [
     f"fitting a SparseAutoEncoder with {N_COMPONENTS} code units",
-    f"fitting PCA with {N_COMPONENTS} components",
-    "fitting a logistic regression on",
+    "fitting PCA with 32 components",
+    "fitting the same network without the penalty",
+    *(f"fitting logistic regressions on the {row}" for row in ROWS),
+    f"fitting a SparseAutoEncoder with {N_FEW} code units",
+    f"fitting PCA with {N_FEW} components",
+    f"fitting a logistic regression on the {N_FEW} sparse codes",
+    f"fitting a logistic regression on the {N_FEW} PCA components",
 ]
 
 
@@ -30,6 +44,14 @@ def run_skae(*args):
         timeout=600,
         check=False,
     )
+
+
+@pytest.fixture(scope="module")
+def demo():
+    """The demo's output; one run (a few seconds) for all the tests below."""
+    result = run_skae()
+    assert result.returncode == 0, result.stderr
+    return result
 
 
 @pytest.mark.parametrize("flag", ["--help", "-h"])
@@ -50,9 +72,84 @@ def test_unknown_argument_is_an_error_without_running_the_demo():
 
 
 def _number(pattern, text):
+    """The number in the first group of ``pattern``, searched in ``text``."""
     match = re.search(pattern, text)
     assert match, f"{pattern!r} not in the demo's output:\n{text}"
     return float(match.group(1))
+
+
+def _flat(text):
+    """The text with its line wrapping undone."""
+    return " ".join(text.split())
+
+
+def test_demo_prints_no_warning_and_says_what_it_fits_before_each_fit(demo):
+    out = demo.stdout
+    assert demo.stderr == ""  # -W error: a ConvergenceWarning would fail it
+    positions = [out.find(message) for message in FITTING]
+    assert all(position >= 0 for position in positions), out
+    assert positions == sorted(positions)
+    # each autoencoder's report follows the line announcing its fit
+    fits = [match.start() for match in re.finditer(r"  fit: \d+ L-BFGS", out)]
+    assert len(fits) == 3
+    assert positions[0] < fits[0] < positions[1]
+    assert positions[2] < fits[1] < positions[3]
+    assert positions[7] < fits[2] < positions[8]
+    # the table comes after the last of the fits it reports
+    assert positions[6] < out.find("Logistic-regression accuracy") < positions[7]
+
+
+def test_demo_codes_are_sparse_at_the_rho_asked_for(demo):
+    out = _flat(demo.stdout)
+    rho_hat, control_rho_hat = (
+        float(value) for value in re.findall(r"rho_hat = (\S+)", out)[:2]
+    )
+    assert abs(rho_hat - RHO) < 0.5 * RHO
+    assert control_rho_hat > 4 * RHO  # without the penalty, nothing keeps it low
+    low, high = (float(v) for v in re.search(r"all in \[(\S+), (\S+)\]", out).groups())
+    assert 0 <= low <= high <= 1  # non-negative, a sigmoid's
+    assert 20 < _number(r"signed: (\d+)% below 0", out) < 80
+    assert _number(r"(\d+)% of the values below 0.1", out) > 50
+    assert _number(r"on average (\S+) units above 0.5", out) < 0.1 * N_COMPONENTS
+    assert _number(r"median (\d+)% of its mean activation", out) > 10
+    control, sparse = (
+        float(v) for v in re.search(r"(\d+)% of the control's, (\d+)%", out).groups()
+    )
+    assert sparse < control
+
+
+def _table(out):
+    """The accuracy table: each row's accuracies, by the row's name."""
+    rows = {}
+    for name in ROWS:
+        match = re.search(rf"^  {name} +((?:\d\.\d{{4}} *)+)$", out, re.MULTILINE)
+        assert match, f"no row {name!r} in:\n{out}"
+        rows[name] = [float(value) for value in match.group(1).split()]
+    return rows
+
+
+def test_demo_leads_are_what_the_table_says(demo):
+    out = demo.stdout
+    rows = _table(out)
+    columns = ["clean", "30% masked", "10 labels"]
+    leads = []
+    for j, column in enumerate(columns):
+        match = re.search(
+            rf"{column}: (.+) lead by (\S+) over (.+)$", out, re.MULTILINE
+        )
+        assert match, out
+        first, margin, second = match.group(1), float(match.group(2)), match.group(3)
+        ranked = sorted(rows, key=lambda name: rows[name][j], reverse=True)
+        assert [first, second] == ranked[:2]
+        assert margin == pytest.approx(rows[first][j] - rows[second][j], abs=2e-4)
+        assert all(0.5 < row[j] <= 1 for row in rows.values())
+        leads.append((first, margin))
+    sparse_leads = all(first == SPARSE for first, _ in leads)
+    assert ("why the sparse codes lead" in out) == sparse_leads
+    clean_smallest = sparse_leads and leads[0][1] == min(m for _, m in leads)
+    assert ("why the lead is smallest on clean" in out) == clean_smallest
+    # what the --help promises: a lead everywhere, smallest on clean digits
+    assert sparse_leads and clean_smallest, out
 
 
 def _mean_image_error():
@@ -60,48 +157,27 @@ def _mean_image_error():
 
     The demo's split and scaling; any reconstruction worth the name beats it.
     """
-    X = load_digits().data
-    y = load_digits().target
-    X_train, X_test = train_test_split(X, test_size=0.3, random_state=0, stratify=y)
+    X, y = load_digits(return_X_y=True)
+    X_train, X_test = train_test_split(X, test_size=0.3, random_state=SEED, stratify=y)
     scaler = MinMaxScaler().fit(X_train)
     X_train = scaler.transform(X_train)
     X_test = np.clip(scaler.transform(X_test), 0, 1)
     return float(np.mean(np.sum((X_test - X_train.mean(axis=0)) ** 2, axis=1)))
 
 
-def test_demo_says_what_it_fits_and_prints_the_pca_reference():
-    result = run_skae()
-    assert result.returncode == 0, result.stderr
-    out = result.stdout
-    assert "Warning" not in result.stderr
-    assert result.stderr == ""
-
-    # a line before each fit, in the order of the fits
-    positions = [out.find(message) for message in FITTING]
-    assert all(position >= 0 for position in positions), out
-    assert positions == sorted(positions)
-    assert out.count("fitting a logistic regression on") == 3
-
-    iterations = _number(r"fit: (\d+) L-BFGS iterations", out)
-    assert iterations < 1000  # stopped by tol, inside max_iter
-    score = _number(
-        r"reconstruction score \(minus mean cross-entropy, test\): (\S+)", out
+def test_demo_few_components_verdicts_are_what_the_numbers_say(demo):
+    out = demo.stdout
+    pattern = r"reconstruction error (\S+), accuracy (\S+)"
+    (sae_error, sae_acc), (pca_error, pca_acc) = (
+        (float(error), float(accuracy))
+        for error, accuracy in re.findall(rf"{N_FEW} \w+ \w+: +squared {pattern}", out)
     )
-    assert score < 0
-
-    # the reference: PCA of as many components, on the squared error, as the
-    # autoencoder (both summed over pixels, averaged over the test images)
-    sae_error = _number(rf"SparseAutoEncoder, {N_COMPONENTS} code units: +(\S+)", out)
-    pca_error = _number(rf"PCA reference, {N_COMPONENTS} components: +(\S+)", out)
-    assert 0 < pca_error < _mean_image_error()
-    assert 0 < sae_error < _mean_image_error()
-
-    rho_hat = _number(r"rho_hat = (\S+)", out)
-    assert 0.05 < rho_hat < 0.2  # near the target 0.1
-
-    for features in ["codes", "PCA components", "raw pixels"]:
-        accuracy = _number(rf"on the \d+ {features}: +(\S+)", out)
-        assert 0.9 < accuracy <= 1.0
+    for error in [sae_error, pca_error]:
+        assert 0 < error < _mean_image_error()
+    assert ("why PCA reconstructs better" in out) == (pca_error < sae_error)
+    assert ("why PCA classifies better" in out) == (pca_acc > sae_acc)
+    # what the --help promises: with few components PCA wins both
+    assert pca_error < sae_error and pca_acc > sae_acc, out
 
 
 def test_help_answers_before_scikit_learn_is_imported():
