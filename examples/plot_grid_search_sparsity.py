@@ -23,13 +23,12 @@ import os
 
 # sphinx_gallery_end_ignore
 import time
-import warnings
 
 import matplotlib.pyplot as plt
 import numpy as np
+from sklearn.base import clone
 from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import Pipeline
@@ -51,9 +50,15 @@ from skae import SparseAutoEncoder
 #
 # :class:`~sklearn.preprocessing.MinMaxScaler` puts the pixels in [0, 1], the
 # range of the autoencoder's sigmoid units. The autoencoder has 32 code units
-# and a fixed budget of 100 L-BFGS iterations per fit, enough for useful codes
-# and short enough for 8 settings times 3 folds. The classifier sees only
-# the 32 code values of each image.
+# and is trained by L-BFGS until skae's stopping rule ends the fit: the
+# objective J has not improved by ``tol * max(|J|, 1)`` for 10 iterations in
+# a row. ``tol=1e-3``, ten times the default, stops each fit after 150 to 220
+# iterations, once J has gained less than 0.1% in 10 iterations. By then the
+# codes serve the classifier about as well as they will: in our runs the
+# default ``tol=1e-4`` took 2.5 to 3 times as many iterations and moved the
+# cross-validated accuracy of the settings we tried by less than half a
+# point. That keeps 8 settings times 3 folds within half a minute. The
+# classifier sees only the 32 code values of each image.
 
 X, y = load_digits(return_X_y=True)
 # sphinx_gallery_start_ignore
@@ -68,15 +73,11 @@ pipe = Pipeline(
         ("scale", MinMaxScaler()),
         (
             "sae",
-            SparseAutoEncoder(n_components=n_components, max_iter=100, random_state=0),
+            SparseAutoEncoder(n_components=n_components, tol=1e-3, random_state=0),
         ),
         ("clf", classifier),
     ]
 )
-# sphinx_gallery_start_ignore
-if "SKAE_EXAMPLES_FAST" in os.environ:  # the test suite runs a smaller version
-    pipe.set_params(sae__max_iter=10)
-# sphinx_gallery_end_ignore
 
 # %%
 # The search
@@ -97,18 +98,13 @@ param_grid = {
 cv = 3
 # sphinx_gallery_start_ignore
 if "SKAE_EXAMPLES_FAST" in os.environ:  # the test suite runs a smaller version
+    param_grid["sae__sparsity_target"] = [0.05]
     param_grid["sae__weight_decay"] = [1e-4]
     cv = 2
 # sphinx_gallery_end_ignore
 search = GridSearchCV(pipe, param_grid, cv=cv, n_jobs=1)
 start = time.perf_counter()
-with warnings.catch_warnings():
-    # the autoencoder's iteration budget is fixed on purpose; keep any other
-    # convergence warning (the classifier's, say) visible
-    warnings.filterwarnings(
-        "ignore", message="SparseAutoEncoder", category=ConvergenceWarning
-    )
-    search.fit(X, y)
+search.fit(X, y)
 seconds = time.perf_counter() - start
 best = search.best_params_
 print(f"{len(search.cv_results_['params'])} candidates x {cv} folds: {seconds:.1f} s")
@@ -118,11 +114,18 @@ print(
     f"accuracy {search.best_score_:.3f} "
     f"(+- {search.cv_results_['std_test_score'][search.best_index_]:.3f})"
 )
-rho_hat = search.best_estimator_.named_steps["sae"].mean_activation_
-print(
-    f"refitted best model: mean code activation {rho_hat.mean():.3f} "
-    f"for rho = {best['sae__sparsity_target']}"
-)
+# the mean code activation at the best rho and lambda, for each beta: the
+# refitted best model's, and that of the same scaler and autoencoder refitted
+# with the other beta
+for beta in param_grid["sae__sparsity_weight"]:
+    encoder = search.best_estimator_[:2]  # the scaler and the autoencoder
+    if beta != best["sae__sparsity_weight"]:
+        encoder = clone(encoder).set_params(sae__sparsity_weight=beta).fit(X)
+    rho_hat = encoder.named_steps["sae"].mean_activation_
+    print(
+        f"beta = {beta}: mean code activation {rho_hat.mean():.3f} "
+        f"for rho = {best['sae__sparsity_target']}"
+    )
 
 # %%
 # The baseline: PCA with the same code size
@@ -156,8 +159,8 @@ print(
 #
 # One panel per weight decay, beta down, rho across; each cell is the mean
 # cross-validated accuracy, the best one framed. All panels share one colour
-# scale. The spread between the best and the worst setting is about one and a
-# half points of accuracy.
+# scale. The spread between the best and the worst setting is under two
+# points of accuracy.
 
 betas = param_grid["sae__sparsity_weight"]
 rhos = param_grid["sae__sparsity_target"]
@@ -222,16 +225,19 @@ fig.suptitle(
 #
 # The search returns the penalties under which the codes serve the classifier
 # best, and ``best_estimator_`` is a fitted pipeline ready to use. The KL
-# penalty does its job: the refitted autoencoder's mean code activation lands
-# near its target rho (printed above). In this run the larger weight decay
-# helps in every cell, and with the smaller one a tight target (rho = 0.05)
-# combined with a strong sparsity weight costs the most: squeezing the code
-# towards few active units removes information the classifier wants. The best
-# setting pairs the strong sparsity weight with the loose target (rho = 0.2)
-# and the larger weight decay, and the whole grid spans about one and a half
-# points of accuracy. Against PCA the sparse codes are on par: the best
-# setting scores as PCA does with the same classifier, and is within one
-# cross-validation standard deviation of PCA with its own ``C``.
+# penalty does its job when its weight allows: with beta = 3 the mean code
+# activation lands near its target rho, while beta = 0.1 leaves it well
+# above (printed above). In this run the larger weight decay helps in three
+# of the four cells and ties in the fourth, and with the smaller one a tight
+# target (rho = 0.05) combined with a strong sparsity weight costs the most:
+# squeezing the code towards few active units removes information the
+# classifier wants. The best setting pairs the tight target with the weak
+# sparsity weight and the larger weight decay, just ahead of the same target
+# with the strong weight; the whole grid spans under two points of accuracy,
+# about one cross-validation standard deviation. Against PCA the sparse codes
+# are on par: the best setting scores a point above PCA with the same
+# classifier, and is within one cross-validation standard deviation of PCA
+# with its own ``C``.
 # On 8x8 digits a linear code of 32 components already keeps most of what a
 # linear classifier needs.
 

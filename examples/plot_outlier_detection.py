@@ -25,24 +25,18 @@ import os
 
 # sphinx_gallery_end_ignore
 import time
-import warnings
 
 import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA
 from sklearn.ensemble import IsolationForest
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler
 
 from skae import AutoEncoder, ReconstructionOutlierDetector
-
-# the autoencoder's iteration budget is fixed on purpose; keep any other
-# convergence warning visible
-warnings.filterwarnings("ignore", message="AutoEncoder", category=ConvergenceWarning)
 
 # %%
 # The detectors
@@ -54,15 +48,16 @@ warnings.filterwarnings("ignore", message="AutoEncoder", category=ConvergenceWar
 # scale skae's autoencoders are set up for; PCA gets the same scaling, so the
 # two differ only in the code. A pipeline ending in an
 # autoencoder is scored by the autoencoder's own ``score_samples``, its
-# reconstruction loss on the scaled pixels.
+# reconstruction loss on the scaled pixels. The autoencoder keeps its default
+# ``tol`` and ``max_iter``: each fit runs until skae's stopping rule ends it,
+# after 230 to 330 L-BFGS iterations here.
 
 X, y = load_digits(return_X_y=True)
-n_components = 16
-max_iter = 200
 # sphinx_gallery_start_ignore
 if "SKAE_EXAMPLES_FAST" in os.environ:  # the test suite runs a smaller version
-    max_iter = 50
+    X, y = X[::3], y[::3]
 # sphinx_gallery_end_ignore
+n_components = 16
 
 
 def make_detectors():
@@ -71,9 +66,7 @@ def make_detectors():
         "AutoEncoder": ReconstructionOutlierDetector(
             make_pipeline(
                 MinMaxScaler(),
-                AutoEncoder(
-                    n_components=n_components, max_iter=max_iter, random_state=0
-                ),
+                AutoEncoder(n_components=n_components, random_state=0),
             )
         ),
         "PCA": ReconstructionOutlierDetector(
@@ -123,13 +116,14 @@ print("mean      " + "".join(f"{np.mean(auc[name]):16.3f}" for name in auc))
 
 # %%
 # Over the ten splits, both reconstruction models rank the novelties below
-# the normal digits better than the isolation forest for eight of the ten
+# the normal digits better than the isolation forest for nine of the ten
 # left-out digits, by far for the 8, which the forest ranks worse than chance
-# (mean ROC AUC: 0.827 for the autoencoder, 0.832 for PCA, 0.748 for the
+# (mean ROC AUC: 0.830 for the autoencoder, 0.832 for PCA, 0.748 for the
 # forest). The autoencoder and PCA are close: on 8 x 8 images, 16 linear
 # components already capture most of what sets the classes apart. The
-# autoencoder does clearly better only on the 6. The hard cases are the same
-# for all three detectors: the 1 and the 3, with ROC AUC near 0.7.
+# autoencoder does clearly better than PCA only on the 6, the one digit the
+# forest ranks better than both. The hard cases are the same for all three
+# detectors: the 1 and the 3, with ROC AUC near 0.7.
 
 fig, ax = plt.subplots(figsize=(8, 3.8), layout="constrained")
 width = 0.8 / len(auc)

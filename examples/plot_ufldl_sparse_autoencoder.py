@@ -20,12 +20,9 @@ with :func:`skae.plotting.plot_filters`.
 import os
 
 # sphinx_gallery_end_ignore
-import warnings
-
 import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.datasets import load_sample_images
-from sklearn.exceptions import ConvergenceWarning
 
 from skae import SparseAutoEncoder
 from skae.plotting import plot_filters
@@ -41,7 +38,7 @@ from skae.plotting import plot_filters
 n_patches = 10_000
 # sphinx_gallery_start_ignore
 if "SKAE_EXAMPLES_FAST" in os.environ:  # the test suite runs a smaller version
-    n_patches = 2_000
+    n_patches = 500
 # sphinx_gallery_end_ignore
 patch_size = 8
 
@@ -109,25 +106,24 @@ sae = SparseAutoEncoder(
     sparsity_weight=2 * beta,
     weight_decay=lam,
     solver="lbfgs",
-    max_iter=400,
-    tol=0,
     random_state=0,
 )
-# sphinx_gallery_start_ignore
-if "SKAE_EXAMPLES_FAST" in os.environ:  # the test suite runs a smaller version
-    sae.set_params(max_iter=50)
-# sphinx_gallery_end_ignore
 
 # %%
-# Training with L-BFGS for 400 iterations
+# Training with L-BFGS until it converges
 # ---------------------------------------
-# The exercise runs ``minFunc``'s L-BFGS for 400 iterations. ``tol=0`` keeps
-# skae from stopping early, so all of them run; reaching ``max_iter`` then
-# raises a :class:`~sklearn.exceptions.ConvergenceWarning`, which is expected
-# here and silenced around this fit only.
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", ConvergenceWarning)
-    sae.fit(patches)
+# The exercise runs ``minFunc``'s L-BFGS for a fixed 400 iterations. Here
+# skae's stopping rule ends the fit instead, with the default ``tol=1e-4``
+# and ``max_iter=1000``: training stops once the objective J has not improved
+# by ``tol * max(|J|, 1)`` for 10 iterations in a row. On these patches that
+# happens after 250 to 350 iterations (262 with one BLAS thread; with more,
+# the order in which the threads add up their products, and with it the
+# count, changes from run to run), at a J within 2% of the one 400
+# iterations reach (0.70 against 0.69). The filters below are the same
+# oriented edges and bars either way, a few of them a little broader and
+# smoother than after 400 iterations, and the mean activation sits as close
+# to rho.
+sae.fit(patches)
 
 print(f"L-BFGS iterations: {sae.n_iter_}, final objective J = {sae.loss_:.4f}")
 print(

@@ -2,6 +2,7 @@
 
 # License: BSD-3-Clause
 
+import re
 import runpy
 from pathlib import Path
 
@@ -12,6 +13,13 @@ from threadpoolctl import threadpool_limits
 
 EXAMPLES = sorted((Path(__file__).parents[1] / "examples").glob("plot_*.py"))
 
+# What silences a warning in an example: a context or a decorator around the
+# fits, or a filter that ignores ConvergenceWarning (or every warning).
+SILENCING = re.compile(
+    r"catch_warnings|ignore_warnings"
+    r"|(?:filterwarnings|simplefilter)\([^)]*(?:ConvergenceWarning|[\"']ignore[\"'])"
+)
+
 
 def run_example(path, monkeypatch, fast=True):
     """Run an example as a script; return its globals (the objects it made)."""
@@ -21,7 +29,9 @@ def run_example(path, monkeypatch, fast=True):
     return runpy.run_path(str(path), run_name="__main__")
 
 
-@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+# Every fit of an example stops by its stopping rule, in the fast mode too:
+# one that reaches max_iter fails the test.
+@pytest.mark.filterwarnings("error::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda path: path.name)
 def test_example_runs_and_draws(path, monkeypatch):
     try:
@@ -29,6 +39,19 @@ def test_example_runs_and_draws(path, monkeypatch):
         assert plt.get_fignums(), "an example draws at least one figure"
     finally:
         plt.close("all")
+
+
+def test_no_example_silences_convergence_warnings():
+    """A plain text check: no example hides a ConvergenceWarning from its
+    reader (it would hide one from the test above too)."""
+    examples = sorted((Path(__file__).parents[1] / "examples").glob("*.py"))
+    assert len(examples) >= len(EXAMPLES) > 0
+    silencing = [
+        f"{path.name}: {match.group(0)!r}"
+        for path in examples
+        for match in SILENCING.finditer(path.read_text())
+    ]
+    assert not silencing
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda path: path.name)
@@ -58,6 +81,7 @@ def _neighbour_correlation(weights, side=8):
     return np.mean(correlations)
 
 
+@pytest.mark.filterwarnings("error::sklearn.exceptions.ConvergenceWarning")
 def test_ufldl_filters_have_edge_structure(monkeypatch):
     path = Path(__file__).parents[1] / "examples" / "plot_ufldl_sparse_autoencoder.py"
     monkeypatch.delenv("SKAE_EXAMPLES_FAST", raising=False)
