@@ -143,7 +143,7 @@ def readme_search():
     pipe = Pipeline(
         [
             ("scale", MinMaxScaler()),
-            ("sae", SparseAutoEncoder(n_components=64, random_state=0)),
+            ("sae", SparseAutoEncoder(n_components=64, tol=1e-3, random_state=0)),
             ("clf", LogisticRegression(max_iter=2000)),
         ]
     )
