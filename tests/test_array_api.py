@@ -17,8 +17,9 @@ from scipy import sparse
 from sklearn.exceptions import ConvergenceWarning
 
 from skae import AutoEncoder, MLPRegressorGD, SparseAutoEncoder
+from skae._math.activations import Softmax
 from skae._math.array_api import NUMPY, ArrayAPIOps, ops_for
-from skae._math.losses import CrossEntropy, SquaredError
+from skae._math.losses import CategoricalCrossEntropy, CrossEntropy, SquaredError
 from skae._math.network import Network
 from skae._math.objective import Objective
 from skae._math.penalties import KLSparsity, WeightDecay
@@ -92,6 +93,14 @@ OBJECTIVE_CASES = {
     "sparse-sigmoid": ((5, 3, 5), "sigmoid", Sigmoid, SquaredError, False, True),
     "tied-deep": ((5, 4, 2, 4, 5), "softplus", Identity, SquaredError, True, False),
     "one-output": ((5, 4, 1), "elu", Identity, SquaredError, False, False),
+    "classifier-softmax": (
+        (5, 4, 3),
+        "tanh",
+        Softmax,
+        CategoricalCrossEntropy,
+        False,
+        False,
+    ),
 }
 
 

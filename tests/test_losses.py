@@ -11,7 +11,13 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.special import logit
 
-from skae._math.losses import LOSSES, CrossEntropy, SquaredError
+from skae._math.activations import Softmax
+from skae._math.losses import (
+    LOSSES,
+    CategoricalCrossEntropy,
+    CrossEntropy,
+    SquaredError,
+)
 from skae.activations import ACTIVATIONS, Identity, Sigmoid, Softplus, Tanh
 
 DTYPES = [np.float32, np.float64]
@@ -58,9 +64,14 @@ def _targets(rng, n_outputs):
 
 
 def test_registry_holds_both_losses():
-    assert set(LOSSES) == {"squared_error", "cross_entropy"}
+    assert set(LOSSES) == {
+        "squared_error",
+        "cross_entropy",
+        "categorical_cross_entropy",
+    }
     assert LOSSES["squared_error"] is SquaredError
     assert LOSSES["cross_entropy"] is CrossEntropy
+    assert LOSSES["categorical_cross_entropy"] is CategoricalCrossEntropy
     for name, cls in LOSSES.items():
         assert cls.name == name
 
@@ -121,6 +132,7 @@ def test_cross_entropy_gradient_matches_finite_differences(n_outputs, rng):
         (SquaredError(), Tanh()),
         (SquaredError(), Softplus()),
         (CrossEntropy(), Sigmoid()),
+        (CategoricalCrossEntropy(), Softmax()),
     ],
     ids=lambda obj: type(obj).__name__,
 )
@@ -232,6 +244,56 @@ def test_cross_entropy_sums_logs_in_blocks_that_cannot_underflow(dtype, n):
         assert_allclose(rows, shape[1] * np.log(2), rtol=rtol)
 
 
+@pytest.mark.parametrize("n_classes", [2, 5])
+def test_categorical_cross_entropy_value_and_delta(n_classes, rng):
+    loss, output = CategoricalCrossEntropy(), Softmax()
+    Z = rng.normal(scale=3.0, size=(N_SAMPLES, n_classes))
+    T = np.eye(n_classes)[rng.integers(n_classes, size=N_SAMPLES)]
+    P = output.forward(Z)
+    assert_allclose(P.sum(axis=1), 1.0, rtol=1e-15)
+    assert_allclose(loss.value(T, P, Z), -np.sum(T * np.log(P), axis=1), rtol=1e-12)
+    # one-hot targets: the fused delta p - t, the chain rule through the Jacobian
+    jacobian = np.einsum("ik,kl->ikl", P, np.eye(n_classes)) - np.einsum(
+        "ik,il->ikl", P, P
+    )
+    chained = np.einsum("ik,ikl->il", loss.gradient(T, P), jacobian)
+    delta = loss.output_delta(T, P, Z, output)
+    assert_allclose(delta, P - T, rtol=1e-12)
+    assert_allclose(delta, chained, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_categorical_cross_entropy_finite_for_saturated_logits(dtype):
+    loss, output = CategoricalCrossEntropy(), Softmax()
+    Z = np.array([[1e4, -1e4, 0.0], [-1e4, 1e4, 0.0]], dtype=dtype)
+    T = np.array([[1.0, 0.0, 0.0], [1.0, 0.0, 0.0]], dtype=dtype)
+    with _floating_point_errors_raise():
+        P = output.forward(Z)
+        value = loss.value(T, P, Z)
+        delta = loss.output_delta(T, P, Z, output)
+    # the probabilities of the losing classes underflow to exactly 0, where
+    # -log p is infinite; from the logits the loss is 0 and 2e4
+    assert_array_equal(P, [[1, 0, 0], [0, 1, 0]])
+    assert_allclose(value, [0.0, 2e4], rtol=1e-6, atol=1e-3)
+    assert_array_equal(delta, P - T)
+
+
+def test_softmax_is_an_output_only(rng):
+    with pytest.raises(TypeError, match="Jacobian"):
+        Softmax().derivative(Softmax().forward(rng.normal(size=(3, 2))))
+    assert "softmax" not in ACTIVATIONS  # not offered for hidden layers
+    Z = rng.normal(size=(N_SAMPLES, 3))
+    for name in sorted(ACTIVATIONS):
+        if name != "softmax":
+            with pytest.raises(ValueError, match="softmax"):
+                CategoricalCrossEntropy().output_delta(
+                    np.eye(3)[[0, 1, 2, 0, 1]],
+                    ACTIVATIONS[name]().forward(Z),
+                    Z,
+                    ACTIVATIONS[name](),
+                )
+
+
 @pytest.mark.parametrize(
     "name", sorted(name for name in ACTIVATIONS if name != "sigmoid")
 )
@@ -250,6 +312,7 @@ def test_cross_entropy_needs_sigmoid_output(name, rng):
         (SquaredError(), Identity()),
         (SquaredError(), Sigmoid()),
         (CrossEntropy(), Sigmoid()),
+        (CategoricalCrossEntropy(), Softmax()),
     ],
     ids=lambda obj: type(obj).__name__,
 )
@@ -268,6 +331,7 @@ def test_dtype_is_preserved(loss, output, dtype, rng):
         (SquaredError(), Identity()),
         (SquaredError(), Sigmoid()),
         (CrossEntropy(), Sigmoid()),
+        (CategoricalCrossEntropy(), Softmax()),
     ],
     ids=lambda obj: type(obj).__name__,
 )

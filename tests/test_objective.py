@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy import sparse
 
-from skae._math.losses import CrossEntropy, SquaredError
+from skae._math.activations import Softmax
+from skae._math.losses import CategoricalCrossEntropy, CrossEntropy, SquaredError
 from skae._math.network import Network
 from skae._math.objective import Objective
 from skae._math.penalties import KLSparsity, WeightDecay
@@ -24,11 +25,12 @@ HIDDEN_SIZES = {"shallow": (3,), "deep": (5, 3, 4)}
 # hardtanh at -1 and 1) or not twice differentiable (elu, softsign at 0)
 KINKS = np.array([-1.0, 0.0, 1.0])
 KINK_MARGIN = 1e-4
-# (loss, output activation): the three valid pairings
+# (loss, output activation): the valid pairings
 OUTPUTS = {
     "squared-identity": (SquaredError, Identity),
     "squared-sigmoid": (SquaredError, Sigmoid),
     "cross_entropy-sigmoid": (CrossEntropy, Sigmoid),
+    "categorical-softmax": (CategoricalCrossEntropy, Softmax),
 }
 # a KL penalty only makes sense on activations in [0, 1], whose mean is a
 # probability; every hidden activation is checked without sparsity, and the
@@ -46,6 +48,7 @@ HIDDEN_CASES = [(name, False) for name in sorted(ACTIVATIONS)] + [
 def build(hidden, output, architecture="deep", n_outputs=3, weight_decay=0.0, kl=True):
     """Network and objective of a case; ``kl`` switches the KL penalty on."""
     loss, output_activation = OUTPUTS[output]
+    n_outputs = n_outputs_of(output, n_outputs)
     hidden_sizes = HIDDEN_SIZES[architecture]
     network = Network(
         (N_FEATURES, *hidden_sizes, n_outputs),
@@ -96,9 +99,17 @@ def draw_point(network, rng, n_samples=N_SAMPLES):
     raise AssertionError("no kink-free point found")
 
 
+def n_outputs_of(output, n_outputs):
+    """A softmax needs two outputs at least: of one, it is the constant 1."""
+    return max(n_outputs, 2) if OUTPUTS[output][1] is Softmax else n_outputs
+
+
 def draw_targets(output, n_outputs, rng, n_samples=N_SAMPLES):
-    """Targets in [0, 1] for a sigmoid output, real-valued for an identity one."""
-    if OUTPUTS[output][1] is Sigmoid:
+    """Targets in [0, 1] for a sigmoid or softmax output (for the softmax,
+    weights of the classes, not only one-hot rows), real-valued for an
+    identity one."""
+    n_outputs = n_outputs_of(output, n_outputs)
+    if OUTPUTS[output][1] in (Sigmoid, Softmax):
         return rng.uniform(0, 1, (n_samples, n_outputs))
     return rng.standard_normal((n_samples, n_outputs))
 
@@ -169,6 +180,8 @@ def spec_objective(network, theta, X, T, loss, weight_decay, sparse_layer, w):
     Y = activations[-1]
     if loss is SquaredError:
         L = ((T - Y) ** 2).sum(axis=1)
+    elif loss is CategoricalCrossEntropy:
+        L = -(T * np.log(Y)).sum(axis=1)
     else:
         L = -(T * np.log(Y) + (1 - T) * np.log(1 - Y)).sum(axis=1)
     J = np.sum(w * L) / np.sum(w)
@@ -370,6 +383,7 @@ def test_gradient_of_random_architectures(
     # layer, with KL sparsity on a middle sigmoid layer when there is one
     rng = np.random.default_rng(seed)
     loss, output_activation = OUTPUTS[output]
+    n_outputs = n_outputs_of(output, n_outputs)
     kl = hidden == "sigmoid" and len(hidden_sizes) > 0
     network = Network(
         (n_features, *hidden_sizes, n_outputs),

@@ -337,6 +337,36 @@ class Softplus(Activation):
         return ops.negative(out, out=out)
 
 
+class Softmax(Activation):
+    """Softmax over each row, ``exp(z_k) / sum_j exp(z_j)``: the output of a
+    classifier of several classes, the probabilities of a categorical model
+    (lecture: the softmax's cross-entropy from maximum likelihood).
+
+    Not elementwise, so not a hidden activation: its derivative is a Jacobian,
+    which backpropagation never forms, as the categorical cross-entropy's
+    delta ``p - t`` is computed fused (see ``CategoricalCrossEntropy``).
+    """
+
+    name = "softmax"
+    output_range = (0.0, 1.0)
+
+    def forward(self, z, out=None):
+        """Each row of ``z``, shifted by its maximum (no exponential
+        overflows; the largest is 1), exponentiated and normalised."""
+        ops = ops_for(z)
+        out = ops.subtract(z, ops.max(z, axis=1, keepdims=True), out=out)
+        out = ops.exp(out, out=out)
+        out /= ops.reshape(ops.sum(out, axis=1), (-1, 1))
+        return out
+
+    def derivative(self, a, out=None):
+        raise TypeError(
+            "The softmax has no elementwise derivative (its derivative is a "
+            "Jacobian): it is an output for the categorical cross-entropy, "
+            "whose output delta p - t needs none."
+        )
+
+
 def _softplus(z, out=None):
     """``log(1 + exp z)`` as ``max(z, 0) + log1p(exp(-|z|))``: no overflow, full
     precision, and much faster than ``np.logaddexp(0, z)``."""

@@ -7,7 +7,7 @@ import math
 import numpy as np
 from scipy import sparse
 
-from skae._math.activations import Identity, Sigmoid
+from skae._math.activations import Identity, Sigmoid, Softmax
 from skae._math.array_api import ops_for
 
 
@@ -100,7 +100,61 @@ class CrossEntropy:
         return float(loss), delta
 
 
-LOSSES = {loss.name: loss for loss in (SquaredError, CrossEntropy)}
+class CategoricalCrossEntropy:
+    """Categorical cross-entropy ``-sum_k t_k log p_k`` of a softmax output.
+
+    The negative log-likelihood of a categorical model whose class
+    probabilities are ``p = softmax(z)`` (lecture: cross-entropy from maximum
+    likelihood), for targets ``t`` that are one-hot rows or, more generally,
+    non-negative weights of the classes. It requires the softmax output. From
+    the logits it is ``(sum_k t_k) logsumexp(z) - t . z``, without ``log 0``
+    where a probability underflows, and ``logsumexp(z)`` is read off the
+    probabilities the forward pass made: ``max_k z_k - log max_k p_k``
+    (``p`` is largest where ``z`` is, and there ``log p`` is at most
+    ``log n_classes`` in size): no exponential of its own.
+    """
+
+    name = "categorical_cross_entropy"
+
+    def value(self, T, Y, Z):
+        """Per-sample loss from the logits ``Z`` and the probabilities ``Y``,
+        shape ``(n_samples,)``."""
+        return _target_sums(T) * _logsumexp(Z, Y) - _rowwise_dot(T, Z)
+
+    def gradient(self, T, Y):
+        """``dL/dp = -t / p``; infinite where a probability underflows."""
+        return -T / Y
+
+    def output_delta(self, T, Y, Z, output):
+        """``dL/dz = (sum_k t_k) p - t``: ``p - t`` for one-hot targets."""
+        return self.loss_and_delta(T, Y, Z, output, 1.0)[1]
+
+    def loss_and_delta(self, T, Y, Z, output, share, out=None, scratch=None):
+        """Weighted loss ``sum_i s_i L_i`` and the output delta
+        ``s_i ((sum_k t_ik) p_i - t_i)``; ``share`` is the scalar ``1 / n`` or a
+        column of weights ``s_i``, ``out`` receives the delta."""
+        if not isinstance(output, Softmax):
+            raise ValueError(
+                "The categorical cross-entropy needs the softmax output "
+                f"activation, got {output!r}."
+            )
+        ops = ops_for(Z)
+        sums = _target_sums(T)
+        losses = sums * _logsumexp(Z, Y) - _rowwise_dot(T, Z)
+        loss = (
+            share * ops.sum(losses)
+            if isinstance(share, float)
+            else share[:, 0] @ losses
+        )
+        delta = ops.multiply(Y, ops.reshape(sums, (-1, 1)), out=out)
+        delta = _residual(delta, T, out=delta)
+        delta *= share
+        return float(loss), delta
+
+
+LOSSES = {
+    loss.name: loss for loss in (SquaredError, CrossEntropy, CategoricalCrossEntropy)
+}
 
 
 def _residual(Y, T, out=None):
@@ -165,6 +219,21 @@ def _sum_of_logs(V, axis=None):
 def _blocks(n, size):
     """Slices of at most ``size`` covering ``range(n)``."""
     return [slice(start, min(start + size, n)) for start in range(0, n, size)]
+
+
+def _logsumexp(Z, P):
+    """``log sum_k exp z_k`` of each row, from the logits and their softmax
+    ``P``: ``max_k z_k - log max_k p_k``."""
+    ops = ops_for(Z)
+    return ops.max(Z, axis=1) - ops.log(ops.max(P, axis=1))
+
+
+def _target_sums(T):
+    """``sum_k t_k`` of each row of the targets, dense or sparse: 1 for
+    one-hot rows."""
+    if type(T) is not np.ndarray and sparse.issparse(T):
+        return np.asarray(T.sum(axis=1)).ravel()
+    return ops_for(T).sum(T, axis=1)
 
 
 def _dot(T, Z):
