@@ -13,6 +13,7 @@ __version__ = "0.1.0"
 # scikit-learn's import until an estimator is asked for
 _DEFINED_IN = {
     "AutoEncoder": "skae._estimators.autoencoder",
+    "MLPClassifierGD": "skae._estimators.classifier",
     "MLPRegressorGD": "skae._estimators.mlp",
     "ReconstructionOutlierDetector": "skae._applications.outlier",
     "SparseAutoEncoder": "skae._estimators.sparse_autoencoder",
@@ -22,6 +23,7 @@ _DEFINED_IN = {
 __all__ = [
     "AutoEncoder",
     "DivergenceError",
+    "MLPClassifierGD",
     "MLPRegressorGD",
     "ReconstructionOutlierDetector",
     "SparseAutoEncoder",

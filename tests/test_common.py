@@ -8,7 +8,7 @@ import warnings
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skae import AutoEncoder, MLPRegressorGD, SparseAutoEncoder
+from skae import AutoEncoder, MLPClassifierGD, MLPRegressorGD, SparseAutoEncoder
 
 # the stochastic solvers run 200 epochs, the default before it became 1000: on
 # the checks' small random data they converge neither way, what the checks
@@ -57,6 +57,14 @@ ESTIMATORS = [
         init="greedy",
         random_state=0,
     ),
+    # the classifier: defaults (but for the epochs), each solver, class weights
+    # (greedy pretraining and early stopping: not yet, see issue 22's note)
+    MLPClassifierGD(max_iter=EPOCHS, random_state=0),
+    MLPClassifierGD(
+        solver="sgd", momentum=0.0, batch_size="full", max_iter=EPOCHS, random_state=0
+    ),
+    MLPClassifierGD(hidden_layer_sizes=(16,), solver="lbfgs", random_state=0),
+    MLPClassifierGD(class_weight="balanced", max_iter=EPOCHS, random_state=0),
 ]
 
 # scikit-learn's checks fit on small random data with the estimators' fixed

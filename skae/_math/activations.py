@@ -144,6 +144,13 @@ class Sigmoid(Activation):
         out += 1
         return np.reciprocal(out, out=out)
 
+    def log_forward(self, z):
+        """``log sigmoid(z) = -softplus(-z)``, from the logits: finite and
+        exact where ``sigmoid(z)`` rounds to 0 (a classifier's log-probability)."""
+        ops = ops_for(z)
+        out = _softplus(ops.negative(z))
+        return ops.negative(out, out=out)
+
     def derivative(self, a, out=None):
         """``f (1 - f)``, from the output ``a`` that the forward pass kept."""
         ops = ops_for(a)
@@ -358,6 +365,14 @@ class Softmax(Activation):
         out = ops.exp(out, out=out)
         out /= ops.reshape(ops.sum(out, axis=1), (-1, 1))
         return out
+
+    def log_forward(self, z):
+        """``log softmax(z) = z - logsumexp(z)`` of each row, from the logits:
+        finite where a probability underflows to 0."""
+        ops = ops_for(z)
+        shifted = ops.subtract(z, ops.max(z, axis=1, keepdims=True))
+        sums = ops.sum(ops.exp(shifted), axis=1)
+        return ops.subtract(shifted, ops.reshape(ops.log(sums), (-1, 1)), out=shifted)
 
     def derivative(self, a, out=None):
         raise TypeError(

@@ -108,6 +108,7 @@ def split_validation(estimator, X, T, sample_weight):
         *arrays,
         test_size=estimator.validation_fraction,
         random_state=estimator._random_state,
+        stratify=estimator._validation_split_labels(T),
     )
     train, held_out = parts[0::2], parts[1::2]
     if target_is_input:  # an autoencoder: split once, target = input

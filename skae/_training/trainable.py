@@ -98,6 +98,11 @@ class TrainableNetwork(CallbackSupportMixin, metaclass=ABCMeta):
         ``X``, or None (hook: denoising autoencoders)."""
         return None
 
+    def _validation_split_labels(self, T):
+        """Labels to stratify the early-stopping split by (hook: a
+        classifier's classes), or None for a plain random split."""
+        return None
+
     @abstractmethod
     def _validation_score(self, X, T, sample_weight):
         """Score of the current parameters on held-out data (higher is better)."""
