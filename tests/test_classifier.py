@@ -7,8 +7,10 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.datasets import load_digits, make_multilabel_classification
 from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils.estimator_checks import check_estimator
 
-from skae import MLPClassifierGD
+from skae import MLPClassifierGD, MLPRegressorGD
 
 
 def _data(kind, rng, n_samples=40, n_features=5):
@@ -151,3 +153,63 @@ def test_digits_are_classified_well():
     assert clf.n_iter_ < clf.max_iter  # stopped by the rule
     assert clf.score(X_test, y_test) > 0.95
     assert clf.transform(X_test).shape == (len(X_test), 32)
+
+
+def test_early_stopping_holds_out_a_stratified_part_and_scores_accuracy():
+    X, y = load_digits(return_X_y=True)
+    clf = MLPClassifierGD(
+        hidden_layer_sizes=(16,),
+        early_stopping=True,
+        validation_fraction=0.2,
+        random_state=0,
+    ).fit(X[:500] / 16, y[:500])
+    scores = np.array(clf.validation_scores_)
+    assert np.all((0 <= scores) & (scores <= 1))
+    assert clf.best_validation_score_ == scores.max() > 0.8
+    # stratified: the held-out 100 rows have each class's share of the 500
+    labels = clf._validation_split_labels(np.eye(10)[y[:500]], n_held_out=100)
+    assert_array_equal(labels, y[:500])
+
+
+def test_early_stopping_with_too_few_rows_per_class_splits_at_random(rng):
+    X, y = _data("multiclass", rng, n_samples=12)
+    y[:1] = 3  # a class of one row: no stratified split exists
+    clf = MLPClassifierGD(hidden_layer_sizes=(4,), early_stopping=True)
+    clf._label_binarizer = LabelBinarizer().fit(y)
+    T = clf._label_binarizer.transform(y).astype(float)
+    assert clf._validation_split_labels(T, n_held_out=2) is None
+    clf.set_params(random_state=0).fit(X, y)  # fits, on a random split
+    assert len(clf.validation_scores_) == clf.n_iter_
+
+
+@pytest.mark.parametrize("estimator", [MLPClassifierGD, MLPRegressorGD])
+def test_partial_fit_says_early_stopping_does_not_apply(estimator, rng):
+    X, y = _data("binary", rng)
+    if estimator is MLPRegressorGD:
+        y = X[:, 0]
+    model = estimator(hidden_layer_sizes=(4,), solver="sgd", early_stopping=True)
+    kwargs = {"classes": ["no", "yes"]} if estimator is MLPClassifierGD else {}
+    with pytest.warns(UserWarning, match="early_stopping applies to fit"):
+        model.partial_fit(X, y, **kwargs)
+    assert model.n_iter_ == 1 and model.validation_scores_ is None
+
+
+def test_early_stopping_and_scikit_learns_checks():
+    # Every check passes but three. A held-out part of weighted rows is not
+    # one of repeated rows: with early stopping, weighting a row and repeating
+    # it split differently, so the two weight-equivalence checks cannot hold.
+    # check_class_weight_classifiers (weights 1000 : 0.0001 on 50 rows, 5 held
+    # out) fails because the class-weighted validation accuracy reaches 1
+    # within a few epochs and no later epoch beats it, so the fit keeps early
+    # parameters that predict class 0 for 42-76% of its test rows, not 87%
+    # (issue 22's note: ties of accuracy could be broken by the validation loss)
+    results = check_estimator(
+        MLPClassifierGD(early_stopping=True, max_iter=200, random_state=0),
+        on_fail=None,
+    )
+    failed = {r["check_name"] for r in results if r["status"] == "failed"}
+    assert failed == {
+        "check_sample_weight_equivalence_on_dense_data",
+        "check_sample_weight_equivalence_on_sparse_data",
+        "check_class_weight_classifiers",
+    }

@@ -59,7 +59,6 @@ DOCUMENTED_ERRORS = [
     (ValueError, "All sample weights are zero"),
     # scikit-learn's own check of the weights, which comes first since 1.9
     (ValueError, "Sample weights must contain at least one non-zero number"),
-    (ValueError, "partial_fit does not support early_stopping=True"),
     # corruption: the level outside its kind's range, a dense-only kind on sparse X
     (ValueError, "'corruption_level' parameter"),
     (ValueError, "needs dense input"),
@@ -68,6 +67,7 @@ DOCUMENTED_ERRORS = [
 DOCUMENTED_WARNINGS = [
     (ConvergenceWarning, ""),  # a short max_iter running out
     (UserWarning, "Got batch_size="),  # batch_size > n_samples: one whole batch
+    (UserWarning, r"\w+: early_stopping applies to fit"),  # in partial_fit
     # hostile validation sets on another scale than the training data
     (UserWarning, r"\w+: X_val does not look like the training data"),
 ]

@@ -19,6 +19,7 @@ from sklearn.utils.validation import check_is_fitted
 from skae._math.activations import ACTIVATIONS, Activation
 from skae._training.pretraining import GreedyPretraining
 from skae._training.trainable import TrainableNetwork
+from skae._training.user_warnings import warn_user
 from skae.exceptions import DivergenceError
 
 # attributes scikit-learn's callback machinery sets on an estimator; all but
@@ -110,7 +111,12 @@ class BaseNetwork(TrainableNetwork, BaseEstimator):
         if incremental:
             self._validate_params()
             if self.early_stopping:
-                raise ValueError("partial_fit does not support early_stopping=True")
+                # scikit-learn's incremental fits ignore it; saying so instead
+                warn_user(
+                    f"{type(self).__name__}: early_stopping applies to fit; "
+                    "partial_fit trains one epoch on the batch it is given and "
+                    "holds nothing out."
+                )
         for name in self._integer_parameters:
             value = getattr(self, name)
             if isinstance(value, (bool, np.bool_)):

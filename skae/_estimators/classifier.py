@@ -256,12 +256,22 @@ class MLPClassifierGD(ClassifierMixin, BaseMLP):
         check_is_fitted(self)
         return "softmax" if self._multiclass else "logistic"
 
-    def _validation_split_labels(self, T):
-        """Stratify the early-stopping split by class (not multilabel rows)."""
+    _fewest_validation_rows = 1  # an accuracy is defined on one row
+
+    def _validation_split_labels(self, T, n_held_out):
+        """The classes, to stratify the early-stopping split by, where every
+        class has a row on both sides of it; else None (a random split), and
+        always for a multilabel target."""
         if self._label_binarizer.y_type_ == "multilabel-indicator":
             return None
         T = to_numpy(T)
-        return T.argmax(axis=1) if self._multiclass else T[:, 0]
+        labels = T.argmax(axis=1) if self._multiclass else T[:, 0]
+        counts = np.bincount(labels.astype(np.intp))
+        counts = counts[counts > 0]
+        n_train = len(labels) - n_held_out
+        if counts.min() < 2 or min(n_held_out, n_train) < len(counts):
+            return None
+        return labels
 
     def _validation_score(self, X, T, sample_weight):
         """Accuracy (of whole label rows for a multilabel target)."""

@@ -91,13 +91,15 @@ def split_validation(estimator, X, T, sample_weight):
     # the sizes train_test_split will make, checked first to name our
     # parameters rather than its test_size and train_size
     n_held_out = math.ceil(estimator.validation_fraction * n_samples)
-    if n_held_out < 2 or n_held_out >= n_samples:
+    fewest = estimator._fewest_validation_rows
+    if n_held_out < fewest or n_held_out >= n_samples:
         raise ValueError(
             "early_stopping holds out "
             f"validation_fraction={estimator.validation_fraction} of the "
             f"training data (n_samples = {n_samples}), which leaves "
             f"{n_held_out} for validation and {n_samples - n_held_out} for "
-            "training; it needs at least 2 and 1. Use more samples or another "
+            f"training; it needs at least {fewest} and 1. Use more samples or "
+            "another "
             "validation_fraction, or pass a validation set as X_val."
         )
     target_is_input = T is X
@@ -108,7 +110,7 @@ def split_validation(estimator, X, T, sample_weight):
         *arrays,
         test_size=estimator.validation_fraction,
         random_state=estimator._random_state,
-        stratify=estimator._validation_split_labels(T),
+        stratify=estimator._validation_split_labels(T, n_held_out),
     )
     train, held_out = parts[0::2], parts[1::2]
     if target_is_input:  # an autoencoder: split once, target = input
@@ -116,9 +118,9 @@ def split_validation(estimator, X, T, sample_weight):
         held_out.insert(1, held_out[0])
     w_train = train[2] if sample_weight is not None else None
     w_val = held_out[2] if sample_weight is not None else None
-    # as many samples of positive weight as the parts need: 2 to score
-    # (R^2 of one sample is undefined), 1 to train
-    for part, w, needed in (("training", w_train, 1), ("held-out", w_val, 2)):
+    # as many samples of positive weight as the parts need: 1 to train, and
+    # to score 2 for R^2 (undefined on one sample), 1 for an accuracy
+    for part, w, needed in (("training", w_train, 1), ("held-out", w_val, fewest)):
         if w is not None and np.count_nonzero(w) < needed:
             raise ValueError(
                 "early_stopping holds out "

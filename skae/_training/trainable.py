@@ -98,9 +98,13 @@ class TrainableNetwork(CallbackSupportMixin, metaclass=ABCMeta):
         ``X``, or None (hook: denoising autoencoders)."""
         return None
 
-    def _validation_split_labels(self, T):
-        """Labels to stratify the early-stopping split by (hook: a
-        classifier's classes), or None for a plain random split."""
+    # rows the validation score needs: R^2 and a reconstruction score are
+    # undefined on one (a classifier's accuracy is not)
+    _fewest_validation_rows = 2
+
+    def _validation_split_labels(self, T, n_held_out):
+        """Labels to stratify the early-stopping split of ``n_held_out`` rows
+        by (hook: a classifier's classes), or None for a random split."""
         return None
 
     @abstractmethod
