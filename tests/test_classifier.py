@@ -5,6 +5,7 @@
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
+from scipy import sparse
 from sklearn.datasets import load_digits, make_multilabel_classification
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelBinarizer
@@ -213,3 +214,43 @@ def test_early_stopping_and_scikit_learns_checks():
         "check_sample_weight_equivalence_on_sparse_data",
         "check_class_weight_classifiers",
     }
+
+
+def test_unlabeled_rows_join_the_pretraining_only(rng):
+    X, y = _data("multiclass", rng, n_samples=60)
+    settings = dict(
+        hidden_layer_sizes=(4,), solver="lbfgs", init="greedy", random_state=0
+    )
+    alone = MLPClassifierGD(**settings).fit(X, y)
+    # the same rows again, unlabeled: each stage's mean objective is unchanged
+    doubled = MLPClassifierGD(**settings).fit(X, y, X_unlabeled=X)
+    assert_allclose(
+        doubled.pretrain_loss_curves_[0][:10],
+        alone.pretrain_loss_curves_[0][:10],
+        rtol=1e-8,
+    )
+    # other rows move the pretraining; the training proper sees X and y only
+    other = MLPClassifierGD(**settings).fit(
+        X, y, X_unlabeled=sparse.csr_matrix(rng.normal(size=(200, 5)))
+    )
+    assert other.pretrain_loss_curves_[0][0] != alone.pretrain_loss_curves_[0][0]
+    assert other.loss_ == pytest.approx(_spec_objective(other, X, y, None), rel=1e-10)
+
+
+def test_unlabeled_rows_without_greedy_pretraining_are_refused(rng):
+    X, y = _data("binary", rng)
+    with pytest.raises(ValueError, match="X_unlabeled is for greedy pretraining"):
+        MLPClassifierGD(solver="lbfgs").fit(X, y, X_unlabeled=X)
+    regressor = MLPRegressorGD(
+        hidden_layer_sizes=(3,),
+        solver="lbfgs",
+        init="greedy",
+        warm_start=True,
+        random_state=0,
+    ).fit(X, X[:, 0])
+    before = regressor.coefs_[0].copy()
+    with pytest.raises(ValueError, match="continues a fit"):
+        regressor.fit(X, X[:, 0], X_unlabeled=X)
+    assert_array_equal(regressor.coefs_[0], before)
+    with pytest.raises(ValueError, match="features"):
+        MLPClassifierGD(init="greedy").fit(X, y, X_unlabeled=X[:, :2])

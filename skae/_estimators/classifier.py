@@ -408,6 +408,7 @@ class MLPClassifierGD(ClassifierMixin, BaseMLP):
         X_val=None,
         y_val=None,
         sample_weight_val=None,
+        X_unlabeled=None,
     ):
         """Fit the network to data ``X`` and class labels ``y``.
 
@@ -429,13 +430,20 @@ class MLPClassifierGD(ClassifierMixin, BaseMLP):
             Validation labels, required with ``X_val``.
         sample_weight_val : array-like of shape (n_val,), default=None
             Weights of the validation samples.
+        X_unlabeled : {array-like, sparse matrix} of shape (m, n_features), default=None
+            Inputs without targets, for greedy pretraining (``init="greedy"``,
+            a fresh fit): its stages train on ``X`` and ``X_unlabeled``
+            (each unlabeled row of weight 1); the training proper sees only
+            ``X``. Refused with another ``init`` or a continued fit.
 
         Returns
         -------
         self : MLPClassifierGD
             The fitted estimator.
         """
-        return self._fit(X, y, sample_weight, X_val, y_val, sample_weight_val)
+        return self._fit(
+            X, y, sample_weight, X_val, y_val, sample_weight_val, X_unlabeled
+        )
 
     @available_if(stochastic_solver)
     @_fit_context(prefer_skip_nested_validation=True)

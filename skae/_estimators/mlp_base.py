@@ -79,8 +79,9 @@ class BaseMLP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNetwork):
     def _n_features_out(self):
         return self._network.layer_sizes[-2]
 
-    def _fit(self, X, y, sample_weight, X_val, y_val, sample_weight_val):
-        """``fit``: the data and the validation set checked, then trained."""
+    def _fit(self, X, y, sample_weight, X_val, y_val, sample_weight_val, X_unlabeled):
+        """``fit``: the data, the validation set and the unlabeled rows
+        checked, then trained."""
         self._validate_hyperparameters(incremental=False)
         reset = not (self.warm_start and hasattr(self, "_theta"))
         if (X_val is None) != (y_val is None):
@@ -94,7 +95,17 @@ class BaseMLP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNetwork):
                 validation = self._validate_training_data(
                     X_val, y_val, sample_weight_val, reset=False, like=X
                 )
-            return self._fit_network(X, y, w, validation=validation)
+            if X_unlabeled is not None:
+                X_unlabeled = validate_data(
+                    self,
+                    X_unlabeled,
+                    accept_sparse=("csr", "csc"),
+                    dtype=input_dtype(self, False, X_unlabeled, X, "fit"),
+                    reset=False,
+                )
+            return self._fit_network(
+                X, y, w, validation=validation, unlabeled=X_unlabeled
+            )
 
     def _partial_fit(self, X, y, sample_weight, **target_options):
         """``partial_fit``: one epoch, the solver's state kept."""

@@ -127,3 +127,13 @@ def rows_sliceable(X, T):
     target_is_input = T is X
     X = X.tocsr()
     return X, (X if target_is_input else T)
+
+
+def stacked_rows(A, B):
+    """The rows of ``A`` then those of ``B``, in ``A``'s namespace: a CSR
+    matrix if either is sparse (neither densified)."""
+    if sparse.issparse(A) or sparse.issparse(B):
+        return sparse.vstack([sparse.csr_matrix(A), sparse.csr_matrix(B)], "csr")
+    if is_numpy(A):
+        return np.concatenate([A, B])
+    return array_api_compat.array_namespace(A).concat([A, B], axis=0)

@@ -16,8 +16,15 @@ import numpy as np
 from sklearn.utils import check_random_state
 
 from skae._math.activations import get_activation
+from skae._math.array_api import ops_for
 from skae._math.losses import LOSSES
-from skae._math.namespaces import is_array, numpy_dtype, rows_sliceable, to_namespace_of
+from skae._math.namespaces import (
+    is_array,
+    numpy_dtype,
+    rows_sliceable,
+    stacked_rows,
+    to_namespace_of,
+)
 from skae._math.network import Network
 from skae._math.objective import Objective, chunk_rows
 from skae._math.penalties import WeightDecay
@@ -216,6 +223,7 @@ class TrainableNetwork(CallbackSupportMixin, metaclass=ABCMeta):
         incremental=False,
         validation=None,
         interrupts=None,
+        unlabeled=None,
     ):
         """Train on ``(X, T)``: the one training loop of every estimator.
 
@@ -225,6 +233,8 @@ class TrainableNetwork(CallbackSupportMixin, metaclass=ABCMeta):
         without it, early stopping holds out ``validation_fraction``.
         ``interrupts`` are an enclosing fit's Ctrl-C requests (a pretraining
         stage's), which an interrupt of this training marks too.
+        ``unlabeled`` are inputs without targets that greedy pretraining adds
+        to ``X`` (of weight 1 each); the training proper never sees them.
         """
         X, T = rows_sliceable(X, T)
         self._check_setup(T)
@@ -267,6 +277,13 @@ class TrainableNetwork(CallbackSupportMixin, metaclass=ABCMeta):
         pretraining = (
             self._greedy_pretraining() if fresh and self.init == "greedy" else None
         )
+        if unlabeled is not None and pretraining is None:
+            raise ValueError(
+                "X_unlabeled is for greedy pretraining, which runs on a fresh "
+                f"network with init='greedy' (here init={self.init!r}"
+                + (")" if fresh else ", and the network continues a fit)")
+                + ": set init='greedy' (and warm_start=False), or drop X_unlabeled."
+            )
         n_stages = 0 if pretraining is None else len(pretraining.stages)
         # the fit's callback tasks hold the training data: local to this call
         fit_tasks = FitTasks(
@@ -278,7 +295,12 @@ class TrainableNetwork(CallbackSupportMixin, metaclass=ABCMeta):
         with requests as interrupts:
             if pretraining is not None:
                 try:
-                    pretraining.run(X, sample_weight, validation, fit_tasks, interrupts)
+                    pretraining.run(
+                        *_with_unlabeled(X, sample_weight, unlabeled),
+                        validation,
+                        fit_tasks,
+                        interrupts,
+                    )
                 except BaseException:
                     fit_tasks.close()
                     raise
@@ -337,3 +359,16 @@ class TrainableNetwork(CallbackSupportMixin, metaclass=ABCMeta):
         of ``X`` that fit in scikit-learn's ``working_memory``."""
         rows = chunk_rows(self._network, self._theta.dtype)
         return self._network.forward_chunks(self._theta, X, rows, start, stop)
+
+
+def _with_unlabeled(X, sample_weight, unlabeled):
+    """The pretraining's inputs and weights: ``X`` and the ``unlabeled`` rows,
+    those of weight 1 (``X``'s own weights kept)."""
+    if unlabeled is None:
+        return X, sample_weight
+    data = stacked_rows(X, unlabeled)
+    if sample_weight is None:
+        return data, None
+    ops = ops_for(sample_weight)
+    ones = ops.ones_like(ops.empty_for((unlabeled.shape[0],), sample_weight))
+    return data, stacked_rows(sample_weight, ones)
