@@ -1,7 +1,10 @@
 """Export skae's estimators to ONNX through skl2onnx.
 
 Importing this module registers skl2onnx converters for
-:class:`~skae.MLPRegressorGD` (``predict``), :class:`~skae.AutoEncoder` and
+:class:`~skae.MLPRegressorGD` (``predict``), :class:`~skae.MLPClassifierGD`
+(``label`` and ``probabilities``, ``predict`` and ``predict_proba``, as
+skl2onnx exports scikit-learn's ``MLPClassifier``, with its options
+``zipmap``, ``nocl`` and ``output_class_labels``), :class:`~skae.AutoEncoder` and
 :class:`~skae.SparseAutoEncoder` (``transform``, the code) and
 :class:`~skae.ReconstructionOutlierDetector` (``label`` and ``scores``, the
 ``decision_function``, as skl2onnx exports scikit-learn's outlier
@@ -17,6 +20,7 @@ onnxruntime to run the models); ``import skae`` never imports it.
 try:
     import skl2onnx
     from skl2onnx import update_registered_converter
+    from skl2onnx._parse import _parse_sklearn_classifier
     from skl2onnx.algebra.onnx_ops import (
         OnnxIdentity,
         OnnxLess,
@@ -28,8 +32,10 @@ try:
         DoubleTensorType,
         FloatTensorType,
         Int64TensorType,
+        StringTensorType,
         guess_numpy_type,
     )
+    from skl2onnx.common.utils_classifier import get_label_classes
 except ImportError as error:  # pragma: no cover - depends on the environment
     raise ImportError(
         "skae.onnx needs skl2onnx (and onnxruntime to run the exported models): "
@@ -42,9 +48,11 @@ from sklearn.utils.validation import check_is_fitted
 from skae._applications.outlier import ReconstructionOutlierDetector
 from skae._estimators.autoencoder import AutoEncoder
 from skae._estimators.autoencoder_base import BaseAutoEncoder
+from skae._estimators.classifier import MLPClassifierGD
 from skae._estimators.mlp import MLPRegressorGD
 from skae._estimators.sparse_autoencoder import SparseAutoEncoder
 from skae._integrations.onnx_graphs import (
+    classifier_graph,
     constant,
     flat_steps,
     method_graph,
@@ -57,6 +65,7 @@ __all__ = ["METHODS", "to_onnx"]
 #: what :func:`to_onnx` exports of each estimator, its default first
 METHODS = {
     MLPRegressorGD: ("predict",),
+    MLPClassifierGD: ("predict",),
     BaseAutoEncoder: ("transform", "inverse_transform", "reconstruct", "score_samples"),
     ReconstructionOutlierDetector: ("predict",),
 }
@@ -140,6 +149,59 @@ def _network_converter(scope, operator, container):
     output.add_to(scope, container)
 
 
+def _label_classes(scope, classifier):
+    """The classifier's labels as an ONNX graph holds them: ``None`` for a
+    multilabel target (its label is the indicator matrix), str for string
+    classes, else int64 (skl2onnx's rule; ``nocl=True``: the class indices)."""
+    if classifier._label_binarizer.y_type_ == "multilabel-indicator":
+        return None
+    classes = np.asarray(get_label_classes(scope, classifier))
+    if all(isinstance(c, str) for c in classes.tolist()):
+        return np.array(classes.tolist(), dtype=str)
+    # integers, bools, or floats of integral values (classifiers refuse others)
+    return classes.astype(np.int64)
+
+
+def _classifier_parser(scope, model, inputs, custom_parsers=None):
+    """skl2onnx's parser of classifiers (its ZipMap by default), after a check
+    that names an unfitted model as such."""
+    check_is_fitted(model)
+    return _parse_sklearn_classifier(scope, model, inputs, custom_parsers)
+
+
+def _classifier_shape(operator):
+    classifier = operator.raw_operator
+    check_is_fitted(classifier)
+    if _input_width(operator) is not None:
+        _check_width(classifier, _input_width(operator), "predict")
+    n_rows = operator.inputs[0].get_first_dimension()
+    classes = _label_classes(operator.scope_inst, classifier)
+    n_columns = len(classifier.classes_)
+    if classes is None:  # multilabel: the indicator matrix
+        operator.outputs[0].type = Int64TensorType([n_rows, n_columns])
+    elif classes.dtype.kind == "U":
+        operator.outputs[0].type = StringTensorType([n_rows])
+    else:
+        operator.outputs[0].type = Int64TensorType([n_rows])
+    operator.outputs[1].type = _tensor_type(operator)([n_rows, n_columns])
+
+
+def _classifier_converter(scope, operator, container):
+    classifier = operator.raw_operator
+    opv = container.target_opset
+    _check_exportable(classifier, opv)
+    dtype = guess_numpy_type(operator.inputs[0].type)
+    classes = _label_classes(scope, classifier)
+    label, probabilities = classifier_graph(
+        classifier, operator.inputs[0], dtype, opv, classes
+    )
+    for node, output in (
+        (label, operator.outputs[:1]),
+        (probabilities, operator.outputs[1:2]),
+    ):
+        OnnxIdentity(node, op_version=opv, output_names=output).add_to(scope, container)
+
+
 def _detector_shape(operator):
     check_is_fitted(operator.raw_operator)
     if _input_width(operator) is not None:
@@ -178,6 +240,19 @@ for _cls in (MLPRegressorGD, AutoEncoder, SparseAutoEncoder):
     update_registered_converter(
         _cls, f"Skae{_cls.__name__}", _network_shape, _network_converter
     )
+# the options of skl2onnx's own MLPClassifier converter
+update_registered_converter(
+    MLPClassifierGD,
+    "SkaeMLPClassifierGD",
+    _classifier_shape,
+    _classifier_converter,
+    parser=_classifier_parser,
+    options={
+        "zipmap": [True, False, "columns"],
+        "output_class_labels": [False, True],
+        "nocl": [True, False],
+    },
+)
 update_registered_converter(
     ReconstructionOutlierDetector,
     "SkaeReconstructionOutlierDetector",
@@ -205,8 +280,8 @@ def to_onnx(estimator, X, method=None, target_opset=None):
 
     Parameters
     ----------
-    estimator : MLPRegressorGD, AutoEncoder, SparseAutoEncoder or \
-ReconstructionOutlierDetector
+    estimator : MLPRegressorGD, MLPClassifierGD, AutoEncoder, \
+SparseAutoEncoder or ReconstructionOutlierDetector
         A fitted estimator.
     X : ndarray of shape (n_samples, n_features)
         Example input, 2-D: its dtype (float32 or float64) is the model's, its
@@ -218,8 +293,9 @@ ReconstructionOutlierDetector
         What the model computes: for the autoencoders ``"transform"`` (the
         default), ``"inverse_transform"``, ``"reconstruct"``
         (``inverse_transform(transform(X))``) or ``"score_samples"``; for
-        the regressor and the detector their default (``"predict"``; the
-        detector's model outputs ``label`` and ``scores``).
+        the regressor, the classifier and the detector their default
+        (``"predict"``; the classifier's model outputs ``label`` and
+        ``probabilities``, the detector's ``label`` and ``scores``).
     target_opset : int, default=None
         ONNX opset, 13 or later; skl2onnx's default when None.
 
@@ -228,7 +304,12 @@ ReconstructionOutlierDetector
     model : onnx.ModelProto
         Input ``"X"``; one output named after the method (``"predict"``,
         ``"transform"``, ``"inverse_transform"``, ``"reconstruct"``,
-        ``"score_samples"``), or the detector's ``"label"`` and ``"scores"``.
+        ``"score_samples"``), or the detector's ``"label"`` and ``"scores"``,
+        or the classifier's ``"label"`` (``predict``: int64 or string labels
+        of shape (n,), or the int64 indicator matrix for a multilabel target)
+        and ``"probabilities"`` (``predict_proba``, a tensor of the dtype of
+        ``X``: skl2onnx's option ``zipmap=False``; ``skl2onnx.to_onnx`` adds
+        its ZipMap by default, which onnxruntime runs on float32 only).
         Inside pipelines, ``skl2onnx.to_onnx`` names outputs its own way.
     """
     methods = _methods(estimator)
@@ -255,6 +336,11 @@ ReconstructionOutlierDetector
     _check_width(estimator, X.shape[1], method)
     if isinstance(estimator, ReconstructionOutlierDetector):
         return skl2onnx.to_onnx(estimator, X[:1], target_opset=target_opset)
+    if isinstance(estimator, MLPClassifierGD):  # tensors, not skl2onnx's ZipMap
+        options = {id(estimator): {"zipmap": False}}
+        return skl2onnx.to_onnx(
+            estimator, X[:1], target_opset=target_opset, options=options
+        )
     dtype = X.dtype.type
     tensor = FloatTensorType if dtype is np.float32 else DoubleTensorType
     opv = target_opset or _default_opset()

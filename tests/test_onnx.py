@@ -22,6 +22,7 @@ from sklearn.preprocessing import MinMaxScaler, StandardScaler
 import skae.onnx
 from skae import (
     AutoEncoder,
+    MLPClassifierGD,
     MLPRegressorGD,
     ReconstructionOutlierDetector,
     SparseAutoEncoder,
@@ -177,12 +178,135 @@ def test_the_outlier_detector_gives_labels_and_decision_scores(estimator, digits
     assert set(np.unique(label)) == {-1, 1}
 
 
+# -- the classifier ------------------------------------------------------------------
+
+
+def _targets(y, target_type):
+    if target_type == "binary":  # string classes: a string label
+        return np.where(y % 2, "odd", "even")
+    if target_type == "multiclass":
+        return y
+    return np.c_[y % 2, y > 4, y % 3 == 0].astype(int)  # multilabel indicator
+
+
+def _fit_classifier(X, y, target_type, activation="relu"):
+    return MLPClassifierGD(
+        hidden_layer_sizes=(8, 6),
+        activation=activation,
+        solver="lbfgs",
+        max_iter=30,
+        random_state=0,
+    ).fit(X, _targets(y, target_type))
+
+
+def _assert_as_skae(clf, label, probabilities, X, dtype):
+    """``label`` is ``predict(X)`` away from ties, ``probabilities`` is
+    ``predict_proba(X)`` to a relative tolerance, small values included."""
+    expected = clf.predict_proba(X)
+    assert probabilities.dtype == dtype
+    assert probabilities.shape == expected.shape
+    rtol = 1e-4 if dtype == np.float32 else 1e-10
+    # only subnormal probabilities may differ by more than rtol
+    assert_allclose(probabilities, expected, rtol=rtol, atol=np.finfo(dtype).tiny)
+    predicted = clf.predict(X)
+    if predicted.ndim == 2:  # multilabel: each label away from 0.5
+        clear = np.all(np.abs(expected - 0.5) > 10 * rtol, axis=1)
+    else:  # the two most probable classes apart
+        top = np.sort(expected, axis=1)
+        clear = top[:, -1] - top[:, -2] > 10 * rtol
+    assert clear.mean() > 0.9
+    assert_array_equal(label[clear], predicted[clear])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("activation", ACTIVATIONS, ids=str)
+@pytest.mark.parametrize("target_type", ["binary", "multiclass", "multilabel"])
+def test_a_classifier_gives_predict_and_predict_proba(
+    target_type, activation, dtype, digits
+):
+    X, y = digits
+    X, y = X[:300].astype(dtype), y[:300]
+    clf = _fit_classifier(X, y, target_type, activation)
+    model = skae.onnx.to_onnx(clf, X)
+    assert [o.name for o in model.graph.output] == ["label", "probabilities"]
+    far = np.r_[X, 10 * X]  # large logits: probabilities to 1e-30 and less
+    label, probabilities = run(model, far)
+    _assert_as_skae(clf, label, probabilities, far, dtype)
+    if target_type == "binary":
+        assert label.dtype == object and set(label) <= {"even", "odd"}
+    else:
+        assert label.dtype == np.int64
+    if target_type == "multilabel":
+        assert label.shape == (len(far), 3)
+
+
+@pytest.mark.parametrize("target_type", ["binary", "multiclass", "multilabel"])
+def test_skl2onnx_exports_a_classifier_with_its_options(target_type, digits):
+    X, y = digits
+    X, y = X[:300].astype(np.float32), y[:300]
+    clf = _fit_classifier(X, y, target_type)
+    expected = clf.predict_proba(X)
+    # skl2onnx's default: a ZipMap, a dict of class to probability a row
+    label, dicts = run(skl2onnx.to_onnx(clf, X[:1]), X)
+    keys = clf.classes_.tolist()
+    got = np.array([[row[key] for key in keys] for row in dicts])
+    assert_allclose(got, expected, rtol=1e-4, atol=1e-30)
+    assert_array_equal(label, clf.predict(X))
+    options = {id(clf): {"zipmap": False, "nocl": True}}
+    label, probabilities = run(skl2onnx.to_onnx(clf, X[:1], options=options), X)
+    assert_allclose(probabilities, expected, rtol=1e-4, atol=1e-30)
+    if target_type == "multilabel":
+        assert_array_equal(label, clf.predict(X))
+    else:  # nocl: the indices of the classes
+        assert_array_equal(clf.classes_[label], clf.predict(X))
+    options = {id(clf): {"zipmap": False, "output_class_labels": True}}
+    *_, classes = run(skl2onnx.to_onnx(clf, X[:1], options=options), X)
+    assert_array_equal(classes, clf.classes_)
+
+
+def test_a_classifier_in_a_pipeline(digits):
+    X, y = digits
+    X = (16 * X).astype(np.float32)
+    pipe = make_pipeline(StandardScaler(), _fit_classifier(X, y, "multiclass"))
+    pipe.fit(X, y)
+    options = {id(pipe[-1]): {"zipmap": False}}
+    label, probabilities = run(skl2onnx.to_onnx(pipe, X[:1], options=options), X)
+    _assert_as_skae(pipe, label, probabilities, X, np.float32)
+
+
+def test_integral_float_and_bool_classes_are_int64_labels(digits):
+    X, y = digits
+    X, y = X[:300].astype(np.float32), y[:300]
+    for classes in ((y % 3).astype(float), y > 4):
+        clf = MLPClassifierGD((6,), solver="lbfgs", max_iter=20, random_state=0)
+        clf.fit(X, classes)
+        label, probabilities = run(skae.onnx.to_onnx(clf, X), X)
+        assert label.dtype == np.int64
+        _assert_as_skae(
+            clf, label.astype(clf.classes_.dtype), probabilities, X, np.float32
+        )
+
+
+def test_a_classifier_refuses_a_wrong_width_and_an_old_opset(digits):
+    X, y = digits
+    X, y = X[:100].astype(np.float32), y[:100]
+    clf = MLPClassifierGD((4,), solver="lbfgs", max_iter=5, random_state=0)
+    clf.fit(X, y)
+    for export in (skae.onnx.to_onnx, skl2onnx.to_onnx):
+        with pytest.raises(ValueError, match="has 4 columns, but MLPClassifierGD"):
+            export(clf, X[:, :4])
+        with pytest.raises(ValueError, match="opset 13 or later"):
+            export(clf, X, target_opset=12)
+    with pytest.raises(ValueError, match="no ONNX export for method='predict_proba'"):
+        skae.onnx.to_onnx(clf, X, method="predict_proba")
+
+
 # -- bad use ------------------------------------------------------------------------
 
 
 def test_an_unfitted_estimator_is_refused(digits):
     X = digits[0][:5].astype(np.float32)
-    for est in (AutoEncoder(), MLPRegressorGD()):
+    for est in (AutoEncoder(), MLPRegressorGD(), MLPClassifierGD()):
         with pytest.raises(NotFittedError):
             skae.onnx.to_onnx(est, X)
         with pytest.raises(NotFittedError):

@@ -3,18 +3,24 @@
 The graph of each method of a fitted estimator, written with skl2onnx's
 operators: the layers (every activation of :mod:`skae.activations`), the
 reconstruction loss of ``score_samples``, and the outlier detector's score
-around an autoencoder, a pipeline ending in one, or a PCA. Imported by
+around an autoencoder, a pipeline ending in one, or a PCA; the classifier's
+label and probabilities. Imported by
 :mod:`skae.onnx` only, never by ``import skae``: it needs skl2onnx.
 """
 
 # License: BSD-3-Clause
 
 import numpy as np
+from onnx import TensorProto
 from skl2onnx.algebra.onnx_operator import OnnxSubEstimator
 from skl2onnx.algebra.onnx_ops import (
     OnnxAbs,
     OnnxAdd,
+    OnnxArgMax,
+    OnnxArrayFeatureExtractor,
+    OnnxCast,
     OnnxClip,
+    OnnxConcat,
     OnnxDiv,
     OnnxExp,
     OnnxGreater,
@@ -26,7 +32,9 @@ from skl2onnx.algebra.onnx_ops import (
     OnnxNeg,
     OnnxReduceSum,
     OnnxRelu,
+    OnnxReshape,
     OnnxSigmoid,
+    OnnxSoftmax,
     OnnxSub,
     OnnxTanh,
     OnnxWhere,
@@ -43,6 +51,7 @@ from skae._math.activations import (
     PReLU,
     ReLU,
     Sigmoid,
+    Softmax,
     Softplus,
     Softsign,
     Tanh,
@@ -101,6 +110,8 @@ def activation_graph(activation, z, dtype, opv):
         )
     if isinstance(activation, Softplus):
         return _softplus(z, dtype, opv)
+    if isinstance(activation, Softmax):  # a classifier's output, over each row
+        return OnnxSoftmax(z, axis=1, op_version=opv)
     raise TypeError(
         f"skae.onnx has no ONNX form of the activation {activation!r}; the "
         "activations of skae.activations are all supported."
@@ -113,6 +124,19 @@ def _softplus(z, dtype, opv):
     return OnnxAdd(
         OnnxMax(z, constant(0, dtype), op_version=opv),
         OnnxLog(OnnxAdd(constant(1, dtype), tail, op_version=opv), op_version=opv),
+        op_version=opv,
+    )
+
+
+def _sigmoid_of_minus(t, dtype, opv):
+    """``sigmoid(-t) = 1 / (1 + exp(t))``, skae's formula, to full relative
+    precision where it is small: onnxruntime's Sigmoid rounds values under
+    about 1e-8 (float32) or 1e-13 (float64) to 0 or to a wrong digit, fine in
+    a hidden layer but not for the probabilities of an output."""
+    one = constant(1, dtype)
+    return OnnxDiv(
+        one,
+        OnnxAdd(one, OnnxExp(t, op_version=opv), op_version=opv),
         op_version=opv,
     )
 
@@ -161,6 +185,41 @@ def method_graph(estimator, method, node, dtype, opv):
     if method == "reconstruct":
         return layers_graph(estimator, node, dtype, opv)
     return score_samples_graph(estimator, node, dtype, opv)
+
+
+def classifier_graph(estimator, node, dtype, opv, classes):
+    """The classifier's ``(label, probabilities)``, as skl2onnx exports
+    scikit-learn's :class:`~sklearn.neural_network.MLPClassifier`.
+
+    ``probabilities`` is ``predict_proba``: the softmax (multiclass), the
+    sigmoids (multilabel), or, for a binary target, the columns
+    ``[sigmoid(-z), sigmoid(z)]`` of the logit ``z``, each to its own
+    relative precision, as skae computes them (not skl2onnx's ``1 - p``).
+    ``label`` is ``predict``: ``classes[argmax]`` (``classes``, int64 or str,
+    one a column), or the int64 indicator matrix ``probabilities > 0.5`` for
+    a multilabel target.
+    """
+    softmax, z = layers_graph(estimator, node, dtype, opv, logits=True)
+    target_type = estimator._label_binarizer.y_type_
+    minus_z = OnnxNeg(z, op_version=opv)
+    if target_type == "multilabel-indicator":
+        probabilities = _sigmoid_of_minus(minus_z, dtype, opv)
+        above = OnnxGreater(probabilities, constant(0.5, dtype), op_version=opv)
+        label = OnnxCast(above, to=TensorProto.INT64, op_version=opv)
+        return label, probabilities
+    if target_type == "binary":
+        probabilities = OnnxConcat(
+            _sigmoid_of_minus(z, dtype, opv),  # sigmoid(-z), of classes[0]
+            _sigmoid_of_minus(minus_z, dtype, opv),
+            axis=1,
+            op_version=opv,
+        )
+    else:
+        probabilities = softmax
+    index = OnnxArgMax(probabilities, axis=1, op_version=opv)
+    label = OnnxArrayFeatureExtractor(classes, index, op_version=opv)
+    flat = np.array([-1], dtype=np.int64)
+    return OnnxReshape(label, flat, op_version=opv), probabilities
 
 
 def reconstruction_score_graph(inner, node, dtype, opv):
