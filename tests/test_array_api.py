@@ -16,7 +16,7 @@ from numpy.testing import assert_allclose
 from scipy import sparse
 from sklearn.exceptions import ConvergenceWarning
 
-from skae import AutoEncoder, MLPRegressorGD, SparseAutoEncoder
+from skae import AutoEncoder, MLPClassifierGD, MLPRegressorGD, SparseAutoEncoder
 from skae._math.activations import Softmax
 from skae._math.array_api import NUMPY, ArrayAPIOps, ops_for
 from skae._math.losses import CategoricalCrossEntropy, CrossEntropy, SquaredError
@@ -230,16 +230,30 @@ ESTIMATORS = {
     "greedy-regressor": _six_iterations(
         MLPRegressorGD, hidden_layer_sizes=(6, 4), activation="tanh", init="greedy"
     ),
+    "classifier": _six_iterations(MLPClassifierGD, hidden_layer_sizes=(7,)),
+    "binary-classifier": _six_iterations(
+        MLPClassifierGD, hidden_layer_sizes=(5,), activation="tanh"
+    ),
 }
 
 
 def _data(digits01, kind, dtype="float64"):
     X = digits01[:150].astype(dtype)
     y = (X @ np.linspace(-1, 1, X.shape[1])).astype(dtype)
+    if kind.endswith("classifier"):  # three classes, or two
+        return X, np.digitize(
+            y, np.quantile(y, [1 / 3, 2 / 3] if "binary" not in kind else [0.5])
+        )
     return (X, y) if kind.endswith("regressor") else (X,)
 
 
 def _outputs(estimator, X):
+    if isinstance(estimator, MLPClassifierGD):
+        return {
+            "predict_proba": estimator.predict_proba(X),
+            "predict_log_proba": estimator.predict_log_proba(X),
+            "transform": estimator.transform(X),
+        }
     if isinstance(estimator, MLPRegressorGD):
         return {"predict": estimator.predict(X), "transform": estimator.transform(X)}
     codes = estimator.transform(X)

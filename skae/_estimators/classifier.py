@@ -502,7 +502,7 @@ class MLPClassifierGD(ClassifierMixin, BaseMLP):
             Columns in the order of ``classes_``; for a multilabel target the
             probability of each label.
         """
-        X = self._validate_input(X)
+        X = self._validate_input(X, method="predict_proba")
         if self._label_binarizer.y_type_ != "binary":
             return self._forward(X)
         # both columns from the logit, each to its own relative precision
@@ -525,7 +525,7 @@ class MLPClassifierGD(ClassifierMixin, BaseMLP):
         log_proba : ndarray of shape (n_samples, n_classes)
             Log-probabilities, columns as in :meth:`predict_proba`.
         """
-        Z = self._logits(self._validate_input(X))
+        Z = self._logits(self._validate_input(X, method="predict_log_proba"))
         output = self._network.output
         if self._label_binarizer.y_type_ != "binary":
             return output.log_forward(Z)
@@ -546,15 +546,16 @@ class MLPClassifierGD(ClassifierMixin, BaseMLP):
             Predicted classes (a multilabel indicator matrix for a multilabel
             target).
         """
-        P = to_numpy(self._forward(self._validate_input(X)))
-        return self._label_binarizer.inverse_transform(P)
+        P = self._forward(self._validate_input(X))
+        labels = self._label_binarizer.inverse_transform(to_numpy(P))
+        if labels.dtype.kind in "iufb":  # numbers go where X is (Array API)
+            return to_namespace_of(labels, P)
+        return labels
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         # class weights are for binary and multiclass targets
         tags.classifier_tags.multi_label = self.class_weight is None
-        # not yet: class labels in another namespace (issue 22)
-        tags.array_api_support = False
         return tags
 
 
