@@ -20,7 +20,7 @@ from scipy import sparse
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 
-from skae import AutoEncoder, MLPRegressorGD, SparseAutoEncoder
+from skae import AutoEncoder, MLPClassifierGD, MLPRegressorGD, SparseAutoEncoder
 
 TINY = 0.01  # MiB: a few rows per chunk for these small networks
 
@@ -48,6 +48,9 @@ def _fitted_and_outputs(estimator, X, y):
     else:
         outputs["predict"] = estimator.predict(X)
         outputs["score"] = estimator.score(X, y)
+    if isinstance(estimator, MLPClassifierGD):
+        outputs["predict_proba"] = estimator.predict_proba(X)
+        outputs["predict_log_proba"] = estimator.predict_log_proba(X)
     return outputs
 
 
@@ -60,6 +63,7 @@ ESTIMATORS = [
     ),
     SparseAutoEncoder(n_components=4, max_iter=15),
     SparseAutoEncoder(n_components=4, solver="adam", batch_size="full", max_iter=8),
+    MLPClassifierGD(hidden_layer_sizes=(7,), solver="lbfgs", max_iter=15),
 ]
 IDS = [
     f"{type(e).__name__}-{e.solver}-{e.batch_size}-{getattr(e, 'tied_weights', '')}"
@@ -74,6 +78,8 @@ def test_a_tiny_working_memory_gives_the_same_results(estimator, storage, digits
     y = None
     if isinstance(estimator, MLPRegressorGD):
         y = X @ np.linspace(-1, 1, X.shape[1])
+    if isinstance(estimator, MLPClassifierGD):  # three classes
+        y = np.digitize(X @ np.linspace(-1, 1, X.shape[1]), [-0.5, 0.5])
     if storage != "dense":
         X = sparse.csr_matrix(X).asformat(storage)
     estimator = clone(estimator).set_params(random_state=0)
@@ -128,3 +134,25 @@ def test_memory_does_not_grow_with_the_rows(solver):
         # (sparse slices, per-sample losses) and nothing like a dense copy
         assert at_8000 < at_2000 + 2 * 2**20, kind
         assert at_8000 < dense_reconstruction / 8, kind
+
+
+def test_class_probabilities_take_the_memory_of_the_output_only():
+    # a sparse input through a hidden layer of 256: 8000 rows of it are 16
+    # MiB, the 8000 x 4 probabilities 0.25 MiB
+    rng = np.random.default_rng(0)
+
+    def data(n_samples):
+        X = sparse.random(n_samples, 500, density=0.02, format="csr", random_state=0)
+        return X, rng.integers(0, 4, n_samples)
+
+    X, y = data(500)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = MLPClassifierGD(hidden_layer_sizes=(256,), solver="lbfgs", max_iter=3)
+        clf.fit(X, y)
+    with sklearn.config_context(working_memory=1):
+        inputs = [data(n)[0] for n in (2000, 8000)]
+        for method in (clf.predict_proba, clf.predict_log_proba, clf.predict):
+            small, large = (_peak(lambda: method(X)) for X in inputs)
+            output = 6000 * 4 * 8  # what the 6000 more rows' probabilities take
+            assert large - small < 2 * output + 2**20, method.__name__

@@ -6,9 +6,17 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy import sparse
-from sklearn.datasets import load_digits, make_multilabel_classification
-from sklearn.model_selection import train_test_split
-from sklearn.preprocessing import LabelBinarizer
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.datasets import (
+    load_breast_cancer,
+    load_digits,
+    make_multilabel_classification,
+)
+from sklearn.ensemble import StackingClassifier
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import GridSearchCV, cross_val_predict, train_test_split
+from sklearn.preprocessing import LabelBinarizer, StandardScaler
+from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils.estimator_checks import check_estimator
 
 from skae import MLPClassifierGD, MLPRegressorGD
@@ -254,3 +262,24 @@ def test_unlabeled_rows_without_greedy_pretraining_are_refused(rng):
     assert_array_equal(regressor.coefs_[0], before)
     with pytest.raises(ValueError, match="features"):
         MLPClassifierGD(init="greedy").fit(X, y, X_unlabeled=X[:, :2])
+
+
+def test_scikit_learns_classifier_tools_use_it():
+    X, y = load_breast_cancer(return_X_y=True)
+    X = StandardScaler().fit_transform(X)[::2]
+    y = y[::2]
+    clf = MLPClassifierGD(hidden_layer_sizes=(8,), solver="lbfgs", random_state=0)
+    proba = cross_val_predict(clf, X, y, cv=3, method="predict_proba")
+    assert proba.shape == (len(X), 2) and roc_auc_score(y, proba[:, 1]) > 0.95
+    calibrated = CalibratedClassifierCV(clf, cv=3).fit(X, y)
+    assert_allclose(calibrated.predict_proba(X).sum(axis=1), 1.0)
+    stack = StackingClassifier(
+        [("mlp", clf), ("tree", DecisionTreeClassifier(random_state=0))], cv=3
+    ).fit(X, y)
+    assert stack.score(X, y) > 0.9
+    for scoring in ("roc_auc", "neg_log_loss"):
+        search = GridSearchCV(
+            clf, {"weight_decay": [1e-4, 1e-2]}, cv=3, scoring=scoring
+        )
+        search.fit(X, y)
+        assert np.isfinite(search.best_score_), scoring

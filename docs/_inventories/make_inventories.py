@@ -23,6 +23,7 @@ INVENTORIES = {
                 "sklearn.preprocessing.StandardScaler",
                 "sklearn.preprocessing.Normalizer",
                 "sklearn.neural_network.MLPRegressor",
+                "sklearn.neural_network.MLPClassifier",
                 "sklearn.model_selection.GridSearchCV",
                 "sklearn.ensemble.IsolationForest",
                 "sklearn.decomposition.PCA",
