@@ -287,7 +287,7 @@ def test_early_stopping_keeps_the_best_parameters(solver, regression_data, monke
     X, y = regression_data
     n_val = 20
 
-    def last_rows_held_out(*arrays, test_size, random_state):
+    def last_rows_held_out(*arrays, test_size, random_state, stratify=None):
         parts = []
         for array in arrays:
             parts += [array[:-n_val], array[-n_val:]]
