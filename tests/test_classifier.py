@@ -203,15 +203,43 @@ def test_partial_fit_says_early_stopping_does_not_apply(estimator, rng):
     assert model.n_iter_ == 1 and model.validation_scores_ is None
 
 
+def test_early_stopping_breaks_ties_of_accuracy_by_the_validation_loss(rng):
+    # separable classes: the validation accuracy reaches 1 within a few epochs
+    # and stays there; the fit goes on while the validation J falls by tol and
+    # keeps, among the epochs within tol of the best accuracy, the lowest J
+    X = np.vstack([rng.normal(-2, 1, (60, 2)), rng.normal(2, 1, (60, 2))])
+    y = np.repeat([0, 1], 60)
+    X_val = np.vstack([rng.normal(-2, 1, (20, 2)), rng.normal(2, 1, (20, 2))])
+    y_val = np.repeat([0, 1], 20)
+    clf = MLPClassifierGD(
+        hidden_layer_sizes=(4,),
+        solver="sgd",
+        learning_rate_init=0.01,
+        early_stopping=True,
+        n_iter_no_change=5,
+        max_iter=500,
+        random_state=0,
+    ).fit(X, y, X_val=X_val, y_val=y_val)
+    scores = np.array(clf.validation_scores_)
+    losses = np.array(clf.validation_loss_curve_)
+    first_best = np.argmax(scores)
+    assert scores.max() == 1.0
+    assert clf.n_iter_ > first_best + 1 + clf.n_iter_no_change  # went on
+    tied = scores >= scores.max() - clf.tol
+    kept = np.flatnonzero(tied)[np.argmin(losses[tied])]
+    assert kept > first_best and losses[kept] < losses[first_best]
+    decay = clf.weight_decay * sum((W**2).sum() for W in clf.coefs_)
+    proba = clf.predict_proba(X_val)[np.arange(len(y_val)), y_val]
+    assert_allclose(-np.log(proba).mean() + decay, losses[kept], rtol=1e-10)
+
+
 def test_early_stopping_and_scikit_learns_checks():
-    # Every check passes but three. A held-out part of weighted rows is not
-    # one of repeated rows: with early stopping, weighting a row and repeating
-    # it split differently, so the two weight-equivalence checks cannot hold.
-    # check_class_weight_classifiers (weights 1000 : 0.0001 on 50 rows, 5 held
-    # out) fails because the class-weighted validation accuracy reaches 1
-    # within a few epochs and no later epoch beats it, so the fit keeps early
-    # parameters that predict class 0 for 42-76% of its test rows, not 87%
-    # (issue 22's note: ties of accuracy could be broken by the validation loss)
+    # Every check passes but two. A held-out part of weighted rows is not one
+    # of repeated rows: with early stopping, weighting a row and repeating it
+    # split differently, so the two weight-equivalence checks cannot hold.
+    # (check_class_weight_classifiers, weights 1000 : 0.0001, needs the ties
+    # of the class-weighted validation accuracy broken by the validation J:
+    # the accuracy saturates within a few epochs)
     results = check_estimator(
         MLPClassifierGD(early_stopping=True, max_iter=200, random_state=0),
         on_fail=None,
@@ -220,7 +248,6 @@ def test_early_stopping_and_scikit_learns_checks():
     assert failed == {
         "check_sample_weight_equivalence_on_dense_data",
         "check_sample_weight_equivalence_on_sparse_data",
-        "check_class_weight_classifiers",
     }
 
 

@@ -94,7 +94,10 @@ class MLPClassifierGD(ClassifierMixin, BaseMLP):
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the data (stratified by class,
         except for multilabel targets) and stop when the validation accuracy
-        stops improving, keeping the best parameters.
+        stops improving, keeping the best parameters. Accuracies within
+        ``tol`` of the best are a tie, broken by the validation objective:
+        training goes on while it falls, and the tied epoch with the lowest
+        is kept.
     validation_fraction : float, default=0.1
         Share of the data held out for early stopping.
     beta_1 : float, default=0.9
@@ -257,6 +260,7 @@ class MLPClassifierGD(ClassifierMixin, BaseMLP):
         return "softmax" if self._multiclass else "logistic"
 
     _fewest_validation_rows = 1  # an accuracy is defined on one row
+    _stepped_validation_score = True
 
     def _validation_split_labels(self, T, n_held_out):
         """The classes, to stratify the early-stopping split by, where every

@@ -51,7 +51,7 @@ class AbnormalEndings:
         cause = cause or "the loss or the parameters became non-finite"
         candidates = []
         if self.best is not None:
-            candidates.append(("best", self.best[1]))
+            candidates.append(("best", self.best[2]))
         if self.n_recorded:
             candidates.append((f"iteration {est.n_iter_}", self.recorded_theta))
         advice = (
@@ -91,7 +91,7 @@ class AbnormalEndings:
             raise KeyboardInterrupt  # nothing recorded (or kept): nothing to keep
         self.interrupted = True
         kept = "best" if self.best is not None else "last recorded"
-        est._theta = self.best[1] if self.best is not None else self.recorded_theta
+        est._theta = self.best[2] if self.best is not None else self.recorded_theta
         self._restore_solver_state()
         warn_user(
             f"Training interrupted by KeyboardInterrupt after {est.n_iter_} "

@@ -100,7 +100,8 @@ class TrainingRun(AbnormalEndings):
         self.recorded_state = None  # and the stochastic solver's state
         self.n_recorded = 0
         self._n_iter_start = estimator.n_iter_
-        self.best = None  # (validation score, parameters) with early stopping
+        # with early stopping: (validation score, validation J, parameters)
+        self.best = None
         self.interrupted = False
         self._record_start = {
             name: len(getattr(estimator, name) or [])
@@ -122,7 +123,7 @@ class TrainingRun(AbnormalEndings):
         finally:
             self.threads.close()
         if self.best is not None:
-            est._theta = self.best[1]
+            est._theta = self.best[2]
         self._warn_if_exploded()
 
     # -- stochastic solvers ---------------------------------------------------
@@ -315,9 +316,9 @@ class TrainingRun(AbnormalEndings):
             est.validation_scores_.append(score)
             est.validation_loss_curve_.append(validation_loss)
             if est.early_stopping:
-                improved = score > est.best_validation_score_ + est.tol
-                if self.best is None or score > self.best[0]:
-                    self.best = (score, ops_for(theta).copy(theta))
+                improved = self._validation_improved(score, validation_loss)
+                if self._beats_best(score, validation_loss):
+                    self.best = (score, validation_loss, ops_for(theta).copy(theta))
             est.best_validation_score_ = max(est.best_validation_score_, score)
         est.loss_ = loss
         est.best_loss_ = min(est.best_loss_, loss)
@@ -341,6 +342,41 @@ class TrainingRun(AbnormalEndings):
         if self.interrupts.requested:
             raise KeyboardInterrupt
         return est._no_improvement_count >= est.n_iter_no_change
+
+    # A score that moves in steps, such as accuracy on a few rows, saturates:
+    # once it is 1, no later epoch beats it, and the early parameters that
+    # first reached it would be kept while the validation J still falls. So
+    # for such scores, those within tol of the best are a tie, which the
+    # validation J breaks.
+
+    def _beats_best(self, score, validation_loss):
+        """Whether these parameters replace the best kept for early stopping."""
+        best, est = self.best, self.estimator
+        if best is None:
+            return True
+        if not est._stepped_validation_score:
+            return score > best[0]
+        return score > best[0] + est.tol or (
+            self._ties_best(score) and validation_loss < best[1]
+        )
+
+    def _validation_improved(self, score, validation_loss):
+        """Whether the validation score improved by ``tol``, or tied the best
+        while the validation J improved by ``tol`` times its scale."""
+        est, best = self.estimator, self.best
+        if score > est.best_validation_score_ + est.tol:
+            return True
+        if best is None or not self._ties_best(score):
+            return False
+        scale = max(1.0, abs(best[1])) if math.isfinite(best[1]) else 1.0
+        return validation_loss < best[1] - est.tol * scale
+
+    def _ties_best(self, score):
+        est = self.estimator
+        return (
+            est._stepped_validation_score
+            and score >= est.best_validation_score_ - est.tol
+        )
 
     def _repair_record(self):
         """Cut the record back to the iterations fully recorded.

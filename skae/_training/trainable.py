@@ -109,6 +109,11 @@ class TrainableNetwork(CallbackSupportMixin, metaclass=ABCMeta):
     # undefined on one (a classifier's accuracy is not)
     _fewest_validation_rows = 2
 
+    # a validation score that moves in steps (accuracy) saturates: early
+    # stopping then treats scores within tol of the best as a tie, which the
+    # validation J breaks (see TrainingRun._ties_best)
+    _stepped_validation_score = False
+
     def _validation_split_labels(self, T, n_held_out):
         """Labels to stratify the early-stopping split of ``n_held_out`` rows
         by (hook: a classifier's classes), or None for a random split."""
