@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from callback_base import DoNothingCallback
 from numpy.testing import assert_allclose, assert_array_equal
+from scipy import sparse
 from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.utils._param_validation import InvalidParameterError
@@ -19,6 +20,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 import skae._math.objective
 import skae._training.run
 from skae import AutoEncoder, DivergenceError, MLPRegressorGD, SparseAutoEncoder
+from skae._training.corruption import Corruption
 from skae._training.pretraining import LayerAutoEncoder
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -489,3 +491,66 @@ def test_a_failing_stage_ends_its_callback_task(X, monkeypatch):
         ("end", "pretraining"),
         ("end", "fit"),
     ]
+
+
+def test_a_perceptrons_denoising_stages_corrupt_their_inputs_only(X, monkeypatch):
+    drawn, stages = [], []
+    whole, train = Corruption.whole, skae._training.run.TrainingRun.train
+
+    def spy_whole(self, inputs, rows):
+        corrupted = whole(self, inputs, rows)
+        drawn.append((self.kind, self.level, inputs, corrupted))
+        return corrupted
+
+    def spy_train(self):
+        train(self)
+        stages.append(self.estimator)
+
+    monkeypatch.setattr(Corruption, "whole", spy_whole)
+    monkeypatch.setattr(skae._training.run.TrainingRun, "train", spy_train)
+    MLPRegressorGD(
+        hidden_layer_sizes=(6, 4),
+        activation="sigmoid",
+        init="greedy",
+        pretrain_corruption="masking",
+        pretrain_corruption_level=0.3,
+        solver="lbfgs",
+        weight_decay=0.0,
+        max_iter=30,
+        random_state=0,
+    ).fit(X, X @ np.arange(10.0))
+    assert len(drawn) == 2 and len(stages) == 3  # the supervised fit: clean
+    codes = X
+    for (kind, level, clean, noisy), stage, output in zip(
+        drawn, stages, ["identity", "sigmoid"]
+    ):
+        assert (kind, level) == ("masking", 0.3)
+        assert_allclose(clean, codes, rtol=1e-12)  # input: the clean codes
+        erased = noisy == 0
+        assert 0.2 < erased.mean() < 0.4 and np.all(erased | (noisy == clean))
+        (W, b), (W_out, b_out) = stage._network.unflatten(stage._theta)
+
+        def J(inputs):
+            Y = _sigmoid(inputs @ W + b) @ W_out + b_out
+            Y = _sigmoid(Y) if output == "sigmoid" else Y
+            return ((Y - clean) ** 2).sum(axis=1).mean()
+
+        # the stage reconstructs the clean input from the corrupted one
+        assert_allclose(stage.loss_curve_[-1], J(noisy), rtol=1e-10)
+        assert not np.isclose(stage.loss_curve_[-1], J(clean), rtol=1e-3)
+        codes = _sigmoid(clean @ W + b)
+
+
+def test_pretrain_corruption_is_checked_and_needs_greedy_init(X):
+    y = X[:, 0]
+    model = MLPRegressorGD(hidden_layer_sizes=(4,), solver="lbfgs", max_iter=5)
+    with pytest.warns(UserWarning, match="corruption='masking'.*init='greedy'"):
+        model.set_params(pretrain_corruption="masking").fit(X, y)
+    model.set_params(init="greedy", pretrain_corruption_level=1.0)
+    with pytest.raises(InvalidParameterError, match="'pretrain_corruption_level'.*"):
+        model.fit(X, y)
+    model.set_params(pretrain_corruption="gaussian", pretrain_corruption_level=0.1)
+    with pytest.raises(ValueError, match="pretrain_corruption='gaussian' needs dense"):
+        model.fit(X, y, X_unlabeled=sparse.csr_matrix(X))
+    with pytest.raises(InvalidParameterError, match="pretrain_corruption"):
+        model.set_params(pretrain_corruption="blur").fit(X, y)

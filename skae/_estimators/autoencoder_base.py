@@ -97,6 +97,11 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNet
         self._input_range = corruption.value_range
         return corruption
 
+    def _pretraining_corruption(self):
+        if self.corruption is None:
+            return None
+        return self.corruption, self.corruption_level  # a stacked denoising AE
+
     def _validation_score(self, X, T, sample_weight):
         return self._score(X)
 

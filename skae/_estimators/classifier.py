@@ -59,6 +59,17 @@ class MLPClassifierGD(ClassifierMixin, BaseMLP):
         Initialisation of a fresh network: Glorot-uniform weights, or greedy
         layer-wise pretraining of each hidden layer as a shallow autoencoder
         on ``X`` (unsupervised), as :class:`MLPRegressorGD` does.
+    pretrain_corruption : {"masking", "gaussian", "salt_and_pepper"}, default=None
+        With ``init="greedy"``, train the stages as denoising autoencoders
+        (Vincent et al., 2010: stacked denoising autoencoders): each stage
+        encodes a corrupted copy of its input and reconstructs the clean one,
+        with the kinds of :class:`AutoEncoder`'s ``corruption``; the
+        supervised training sees clean inputs. None: plain stages. Set
+        without ``init="greedy"`` it has nothing to act on and a fit warns.
+    pretrain_corruption_level : float, default=0.3
+        Level of ``pretrain_corruption``: the probability of an entry being
+        corrupted ("masking", "salt_and_pepper") or the noise's standard
+        deviation ("gaussian").
     solver : {"adam", "sgd", "lbfgs"}, default="adam"
         ``"sgd"`` is gradient descent with momentum, ``"adam"`` Adam, and
         ``"lbfgs"`` scipy's L-BFGS-B on all data.
@@ -190,6 +201,8 @@ class MLPClassifierGD(ClassifierMixin, BaseMLP):
         *,
         activation="relu",
         init="random",
+        pretrain_corruption=None,
+        pretrain_corruption_level=0.3,
         solver="adam",
         weight_decay=1e-4,
         batch_size="auto",
@@ -217,6 +230,8 @@ class MLPClassifierGD(ClassifierMixin, BaseMLP):
             hidden_layer_sizes,
             activation=activation,
             init=init,
+            pretrain_corruption=pretrain_corruption,
+            pretrain_corruption_level=pretrain_corruption_level,
             solver=solver,
             weight_decay=weight_decay,
             batch_size=batch_size,

@@ -52,6 +52,17 @@ class MLPRegressorGD(RegressorMixin, BaseMLP):
         network is trained as usual. ``pretrain_loss_curves_`` records the
         stages. A warm start or ``partial_fit`` continuing a fitted network
         does not pretrain again.
+    pretrain_corruption : {"masking", "gaussian", "salt_and_pepper"}, default=None
+        With ``init="greedy"``, train the stages as denoising autoencoders
+        (Vincent et al., 2010: stacked denoising autoencoders): each stage
+        encodes a corrupted copy of its input and reconstructs the clean one,
+        with the kinds of :class:`AutoEncoder`'s ``corruption``; the
+        supervised training sees clean inputs. None: plain stages. Set
+        without ``init="greedy"`` it has nothing to act on and a fit warns.
+    pretrain_corruption_level : float, default=0.3
+        Level of ``pretrain_corruption``: the probability of an entry being
+        corrupted ("masking", "salt_and_pepper") or the noise's standard
+        deviation ("gaussian").
     solver : {"adam", "sgd", "lbfgs"}, default="adam"
         ``"sgd"`` is gradient descent with momentum; with ``momentum=0`` and
         ``batch_size="full"``, ``1`` or ``k`` it is the lecture's Batch GD,

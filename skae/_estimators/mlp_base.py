@@ -4,13 +4,18 @@ hidden layer as a transform."""
 
 # License: BSD-3-Clause
 
+from numbers import Real
+
 from scipy import sparse
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from skae._estimators.base import BaseNetwork
 from skae._math.array_api import ops_for
 from skae._training.checks import input_dtype
+from skae._training.corruption import KINDS, check_corruption
+from skae._training.user_warnings import warn_user
 
 
 class BaseMLP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNetwork):
@@ -19,12 +24,20 @@ class BaseMLP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNetwork):
     validation score (hooks of :class:`~skae._training.trainable.TrainableNetwork`),
     and ``_validate_training_data``, which turns ``y`` into the targets."""
 
+    _parameter_constraints: dict = {
+        **BaseNetwork._parameter_constraints,
+        "pretrain_corruption": [StrOptions(set(KINDS)), None],
+        "pretrain_corruption_level": [Interval(Real, 0, None, closed="left")],
+    }
+
     def __init__(
         self,
         hidden_layer_sizes=(100,),
         *,
         activation="relu",
         init="random",
+        pretrain_corruption=None,
+        pretrain_corruption_level=0.3,
         solver="adam",
         weight_decay=1e-4,
         batch_size="auto",
@@ -50,6 +63,8 @@ class BaseMLP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNetwork):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.init = init
+        self.pretrain_corruption = pretrain_corruption
+        self.pretrain_corruption_level = pretrain_corruption_level
         self.solver = solver
         self.weight_decay = weight_decay
         self.batch_size = batch_size
@@ -72,6 +87,15 @@ class BaseMLP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNetwork):
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
 
+    def _pretraining_corruption(self):
+        if self.pretrain_corruption is None:
+            return None
+        return self.pretrain_corruption, self.pretrain_corruption_level
+
+    def _check_training_input(self, X):
+        if self.init == "greedy":  # what the stages corrupt
+            check_corruption(self, X, prefix="pretrain_")
+
     def _layer_sizes(self, n_features, n_outputs):
         return (n_features, *self._hidden_layer_sizes(), n_outputs)
 
@@ -83,6 +107,14 @@ class BaseMLP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNetwork):
         """``fit``: the data, the validation set and the unlabeled rows
         checked, then trained."""
         self._validate_hyperparameters(incremental=False)
+        if self.pretrain_corruption is not None and self.init != "greedy":
+            warn_user(
+                f"pretrain_corruption={self.pretrain_corruption!r} corrupts the "
+                "inputs of greedy pretraining, which runs with init='greedy' "
+                f"only (here init={self.init!r}): nothing is corrupted. Set "
+                "init='greedy', or pretrain_corruption=None.",
+                UserWarning,
+            )
         reset = not (self.warm_start and hasattr(self, "_theta"))
         if (X_val is None) != (y_val is None):
             raise ValueError("X_val and y_val go together: pass both or neither.")
@@ -103,6 +135,7 @@ class BaseMLP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNetwork):
                     dtype=input_dtype(self, False, X_unlabeled, X, "fit"),
                     reset=False,
                 )
+                check_corruption(self, X_unlabeled, prefix="pretrain_")
             return self._fit_network(
                 X, y, w, validation=validation, unlabeled=X_unlabeled
             )

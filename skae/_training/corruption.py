@@ -30,38 +30,43 @@ _RANGES = {
 }
 
 
-def check_corruption(estimator, X):
-    """Raise if ``corruption_level`` is out of its kind's range, or if the
-    kind cannot corrupt ``X`` (only masking keeps sparse input sparse)."""
-    kind, level = estimator.corruption, estimator.corruption_level
+def check_corruption(estimator, X, prefix=""):
+    """Raise if the corruption level is out of its kind's range, or if the
+    kind cannot corrupt ``X`` (only masking keeps sparse input sparse).
+
+    The estimator's parameters are ``corruption`` and ``corruption_level``
+    after ``prefix`` ("pretrain_": a perceptron's denoising pretraining).
+    """
+    kind_name, level_name = f"{prefix}corruption", f"{prefix}corruption_level"
+    kind, level = getattr(estimator, kind_name), getattr(estimator, level_name)
     if kind is None:
         return
     name = type(estimator).__name__
     if isinstance(level, (bool, np.bool_)):
         raise InvalidParameterError(
-            f"The 'corruption_level' parameter of {name} must be a float, not a "
+            f"The {level_name!r} parameter of {name} must be a float, not a "
             f"bool; got {level!r}."
         )
     (low, high), interval, meaning = _RANGES[kind]
     closed_high = kind != "masking"
     if not (low <= level and (level <= high if closed_high else level < high)):
         raise InvalidParameterError(
-            f"The 'corruption_level' parameter of {name} must be in {interval} "
-            f"for corruption={kind!r} ({meaning}); got {level!r}."
+            f"The {level_name!r} parameter of {name} must be in {interval} "
+            f"for {kind_name}={kind!r} ({meaning}); got {level!r}."
         )
     largest = float(np.finfo(numpy_dtype(X.dtype)).max)
     if kind == "gaussian" and 10 * level > largest:  # noise beyond 10 sigma: inf
         raise InvalidParameterError(
-            f"The 'corruption_level' parameter of {name} is the noise's standard "
+            f"The {level_name!r} parameter of {name} is the noise's standard "
             f"deviation; {level!r} makes the noise overflow X's dtype {X.dtype} "
             f"(largest {largest:.3g}). Use a level far below it, on the scale of "
             "the data."
         )
     if sparse.issparse(X) and kind != "masking":
         raise ValueError(
-            f"corruption={kind!r} needs dense input, but X is a sparse matrix: it "
-            "would fill every entry. Use corruption='masking', which keeps sparse "
-            "input sparse, or densify X (X.toarray()) if it fits in memory."
+            f"{kind_name}={kind!r} needs dense input, but X is a sparse matrix: "
+            f"it would fill every entry. Use {kind_name}='masking', which keeps "
+            "sparse input sparse, or densify X (X.toarray()) if it fits in memory."
         )
 
 

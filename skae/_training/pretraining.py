@@ -97,8 +97,9 @@ class LayerAutoEncoder(TrainableNetwork):
         layer.width = estimator._network.layer_sizes[stage.layer + 1]
         layer.stage = stage
         layer.tied = stage.mirror is not None and estimator._tied_weights()
-        layer.corruption = getattr(estimator, "corruption", None)
-        layer.corruption_level = getattr(estimator, "corruption_level", None)
+        layer.corruption, layer.corruption_level = (
+            estimator._pretraining_corruption() or (None, None)
+        )
         layer.where = f"greedy pretraining of hidden layer {index + 1} of {n_stages}"
         layer.owner = type(estimator).__name__
         layer.owner_random_state = estimator._random_state_param()

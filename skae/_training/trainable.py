@@ -105,6 +105,11 @@ class TrainableNetwork(CallbackSupportMixin, metaclass=ABCMeta):
         ``X``, or None (hook: denoising autoencoders)."""
         return None
 
+    def _pretraining_corruption(self):
+        """``(kind, level)`` of the corruption of the greedy stages' inputs,
+        or None: stages of plain autoencoders (hook)."""
+        return None
+
     # rows the validation score needs: R^2 and a reconstruction score are
     # undefined on one (a classifier's accuracy is not)
     _fewest_validation_rows = 2
