@@ -4,21 +4,22 @@
 
 import numpy as np
 from sklearn.base import ClassifierMixin, _fit_context
-from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
+from skae._estimators.labels import (
+    check_classes,
+    learn_classes,
+    stratification_labels,
+    targets_and_weights,
+)
 from skae._estimators.mlp_base import BaseMLP
 from skae._math.activations import Sigmoid, Softmax
 from skae._math.array_api import ops_for
 from skae._math.namespaces import to_namespace_of, to_numpy
 from skae._math.objective import chunk_rows
-from skae._training.checks import input_dtype, normalized_weights, stochastic_solver
-
-# what ``type_of_target`` calls the targets the classifier models
-_TARGET_TYPES = ("binary", "multiclass", "multilabel-indicator")
+from skae._training.checks import input_dtype, stochastic_solver
 
 
 class MLPClassifierGD(ClassifierMixin, BaseMLP):
@@ -278,19 +279,7 @@ class MLPClassifierGD(ClassifierMixin, BaseMLP):
     _stepped_validation_score = True
 
     def _validation_split_labels(self, T, n_held_out):
-        """The classes, to stratify the early-stopping split by, where every
-        class has a row on both sides of it; else None (a random split), and
-        always for a multilabel target."""
-        if self._label_binarizer.y_type_ == "multilabel-indicator":
-            return None
-        T = to_numpy(T)
-        labels = T.argmax(axis=1) if self._multiclass else T[:, 0]
-        counts = np.bincount(labels.astype(np.intp))
-        counts = counts[counts > 0]
-        n_train = len(labels) - n_held_out
-        if counts.min() < 2 or min(n_held_out, n_train) < len(counts):
-            return None
-        return labels
+        return stratification_labels(self._label_binarizer, T, n_held_out)
 
     def _validation_score(self, X, T, sample_weight):
         """Accuracy (of whole label rows for a multilabel target)."""
@@ -301,51 +290,6 @@ class MLPClassifierGD(ClassifierMixin, BaseMLP):
             correct = np.all((P > 0.5) == (T > 0.5), axis=1)
         weights = None if sample_weight is None else to_numpy(sample_weight)
         return float(np.average(correct, weights=weights))
-
-    def _learn_classes(self, y, classes):
-        """Fit the label binarizer on ``classes`` (partial_fit) or ``y``."""
-        check_classification_targets(y)  # "Unknown label type" for numbers
-        target_type = type_of_target(y, input_name="y")
-        if target_type not in _TARGET_TYPES:
-            raise ValueError(
-                f"{type(self).__name__} models binary, multiclass and multilabel "
-                f"indicator targets; y is {target_type!r}. For several "
-                "multiclass outputs, fit one classifier per output "
-                "(sklearn.multioutput.MultiOutputClassifier)."
-            )
-        binarizer = LabelBinarizer()
-        multilabel = target_type == "multilabel-indicator"
-        binarizer.fit(y if classes is None or multilabel else np.asarray(classes))
-        if len(binarizer.classes_) < 2:
-            raise ValueError(
-                f"{type(self).__name__} needs samples of at least 2 classes; "
-                f"y has 1 class: {binarizer.classes_[0]!r}."
-            )
-        self._label_binarizer = binarizer
-        self.classes_ = binarizer.classes_
-
-    def _check_classes(self, y, classes):
-        """``y`` (and ``classes``) against the classes of the fitted model."""
-        known = self.classes_
-        if classes is not None and not np.array_equal(np.unique(classes), known):
-            raise ValueError(
-                f"classes={list(classes)!r} differs from the classes of the "
-                f"previous calls, {list(known)!r}."
-            )
-        if self._label_binarizer.y_type_ == "multilabel-indicator":
-            if type_of_target(y) != "multilabel-indicator" or y.shape[1] != len(known):
-                raise ValueError(
-                    f"y must be a multilabel indicator matrix of {len(known)} "
-                    "labels, as at fit."
-                )
-            return
-        unseen = np.setdiff1d(np.unique(y), known)
-        if len(unseen):
-            raise ValueError(
-                f"y has classes {list(unseen)!r} that the model does not know; "
-                f"its classes are {list(known)!r}. Fit again (warm_start=False) "
-                "to learn new classes."
-            )
 
     def _validate_training_data(
         self, X, y, sample_weight, reset, like=None, method="fit", classes=None
@@ -368,52 +312,13 @@ class MLPClassifierGD(ClassifierMixin, BaseMLP):
                 "labels of all the batches to come (np.unique(y_all))."
             )
         if reset:
-            self._learn_classes(y, classes)
-        self._check_classes(y, classes)
-        T = self._label_binarizer.transform(y)
-        if sample_weight is not None:
-            sample_weight = to_numpy(normalized_weights(sample_weight, X))
-        weights = self._class_weights(y, sample_weight)
-        if weights is None:
-            weights = sample_weight
-        elif sample_weight is not None:
-            weights = weights * sample_weight
-        if weights is not None:
-            weights = to_namespace_of(normalized_weights(weights, X), X)
-        T = to_namespace_of(np.asarray(T, dtype=np.float64), X)
-        return X, ops_for(T).astype(T, X.dtype), weights
-
-    def _class_weights(self, y, sample_weight):
-        """Each sample's class weight, or None without ``class_weight``.
-
-        ``"balanced"`` gives class ``c`` the weight ``W / (n_classes W_c)``,
-        ``W_c`` the summed ``sample_weight`` of its samples (their count
-        without), so that weighting a sample and repeating it agree.
-        """
-        if self.class_weight is None:
-            return None
-        if self._label_binarizer.y_type_ == "multilabel-indicator":
-            raise ValueError(
-                "class_weight applies to binary and multiclass targets; for a "
-                "multilabel target weigh the samples with sample_weight."
-            )
-        classes, index = np.unique(y, return_inverse=True)
-        if self.class_weight == "balanced":
-            totals = np.bincount(index, weights=sample_weight, minlength=len(classes))
-            with np.errstate(divide="ignore"):  # a class of zero weight keeps 0
-                per_class = np.where(
-                    totals > 0, totals.sum() / (len(classes) * totals), 0.0
-                )
-        else:
-            unknown = set(self.class_weight) - set(self.classes_.tolist())
-            if unknown:
-                raise ValueError(
-                    f"class_weight names classes {sorted(unknown, key=str)!r} "
-                    f"that are not in classes_ {list(self.classes_)!r}."
-                )
-            weight = self.class_weight
-            per_class = np.array([float(weight.get(c, 1.0)) for c in classes])
-        return per_class[index]
+            self._label_binarizer = learn_classes(type(self).__name__, y, classes)
+            self.classes_ = self._label_binarizer.classes_
+        check_classes(self._label_binarizer, y, classes)
+        T, weights = targets_and_weights(
+            self._label_binarizer, self.class_weight, y, sample_weight, X
+        )
+        return X, T, weights
 
     # -- fitting -------------------------------------------------------------
 
