@@ -38,7 +38,7 @@ from scipy import sparse
 from sklearn.exceptions import ConvergenceWarning
 
 import skae
-from skae import AutoEncoder, MLPRegressorGD, SparseAutoEncoder
+from skae import AutoEncoder, MLPClassifierGD, MLPRegressorGD, SparseAutoEncoder
 from skae.activations import ACTIVATIONS
 
 ACTIVATION_NAMES = sorted(ACTIVATIONS) + ["logistic"]
@@ -60,8 +60,15 @@ DOCUMENTED_ERRORS = [
     # scikit-learn's own check of the weights, which comes first since 1.9
     (ValueError, "Sample weights must contain at least one non-zero number"),
     # corruption: the level outside its kind's range, a dense-only kind on sparse X
-    (ValueError, "'corruption_level' parameter"),
+    # (and pretrain_corruption_level, the perceptrons' stages')
+    (ValueError, "corruption_level' parameter"),
     (ValueError, "needs dense input"),
+    # a classifier's labels: one class, a class it did not learn, a class
+    # weight of a multilabel target, partial_fit's first call without classes
+    (ValueError, "needs samples of at least 2 classes"),
+    (ValueError, "that the model does not know"),
+    (ValueError, "class_weight applies to binary and multiclass targets"),
+    (ValueError, "classes must be passed on the first call to partial_fit"),
 ]
 # documented warnings that may be ignored, as (category, start of the message)
 DOCUMENTED_WARNINGS = [
@@ -70,6 +77,8 @@ DOCUMENTED_WARNINGS = [
     (UserWarning, r"\w+: early_stopping applies to fit"),  # in partial_fit
     # hostile validation sets on another scale than the training data
     (UserWarning, r"\w+: X_val does not look like the training data"),
+    # the perceptrons' stage corruption set without init="greedy"
+    (UserWarning, "pretrain_corruption="),
 ]
 
 
@@ -163,7 +172,11 @@ def sample_weights(draw, n_samples):
 @st.composite
 def estimators(draw, n_samples):
     """An estimator of a drawn kind and training setup, small and quick."""
-    kind = draw(st.sampled_from([MLPRegressorGD, AutoEncoder, SparseAutoEncoder]))
+    kind = draw(
+        st.sampled_from(
+            [MLPRegressorGD, MLPClassifierGD, AutoEncoder, SparseAutoEncoder]
+        )
+    )
     params = dict(
         activation=draw(st.sampled_from(ACTIVATION_NAMES)),
         solver=draw(st.sampled_from(SOLVERS)),
@@ -184,9 +197,16 @@ def estimators(draw, n_samples):
                 st.floats(0, 1, exclude_min=True, exclude_max=True),
             )
         ),
+        init=draw(st.sampled_from(["random", "random", "greedy"])),
         random_state=0,
     )
-    if kind is MLPRegressorGD:
+    if kind in (MLPRegressorGD, MLPClassifierGD):
+        params.update(
+            pretrain_corruption=draw(st.sampled_from([None, "masking", "gaussian"])),
+            pretrain_corruption_level=draw(st.sampled_from([0.0, 0.3, 1.0])),
+        )
+        if kind is MLPClassifierGD:
+            params["class_weight"] = draw(st.sampled_from([None, "balanced"]))
         return kind(hidden_layer_sizes=(3,), **params)
     return kind(
         n_components=2,
@@ -200,6 +220,22 @@ def estimators(draw, n_samples):
     )
 
 
+def _labels(y, kind, reference):
+    """Class labels of ``kind`` from real targets ``y``, cut at the quantiles
+    of ``reference`` (the training targets): validation labels may hold a
+    class the training labels lack."""
+    y, reference = np.asarray(y, dtype=float), np.asarray(reference, dtype=float)
+    if kind == "multilabel":
+        Y = y.reshape(len(y), -1)
+        return (Y > np.median(reference)).astype(int).reshape(len(y), -1)[:, [0, -1]]
+    y, reference = y.reshape(len(y), -1)[:, 0], reference.reshape(len(reference), -1)
+    if kind == "one class":
+        return np.zeros(len(y), dtype=int)
+    cuts = np.quantile(reference[:, 0], [0.5] if kind == "binary" else [1 / 3, 2 / 3])
+    labels = np.searchsorted(cuts, y)
+    return np.array(["a", "b", "c"])[labels] if kind == "strings" else labels
+
+
 @st.composite
 def cases(draw):
     """Data, an estimator and a plan of 1-4 operations on it, the first training it.
@@ -210,7 +246,11 @@ def cases(draw):
     X, y, X_val, y_val = draw(data_sets())
     n_samples, n_val = X.shape[0], X_val.shape[0]
     estimator = draw(estimators(n_samples))
-    is_regressor = isinstance(estimator, MLPRegressorGD)
+    supervised = _supervised(estimator)  # a perceptron: targets and weights
+    if isinstance(estimator, MLPClassifierGD):
+        kinds = ["binary", "multiclass", "strings", "multilabel", "one class"]
+        kind = draw(st.sampled_from(kinds))
+        y, y_val = _labels(y, kind, y), _labels(y_val, kind, y)
     names = ["fit", "warm fit", "predict", "transform", "score"]
     if estimator.solver != "lbfgs" and not estimator.early_stopping:
         names.append("partial_fit")
@@ -220,17 +260,23 @@ def cases(draw):
         # the first is a training call: there is nothing to predict before
         name = draw(st.sampled_from(training if i == 0 else names))
         kwargs = {}
-        if name in ("fit", "warm fit", "partial_fit") and is_regressor:
+        if name in ("fit", "warm fit", "partial_fit") and supervised:
             kwargs["sample_weight"] = draw(sample_weights(n_samples))
+        if name == "partial_fit" and isinstance(estimator, MLPClassifierGD):
+            # the classes of all batches, required on the first call: given
+            # as scikit-learn asks, or forgotten
+            classes = np.arange(y.shape[1]) if y.ndim == 2 else np.unique(y)
+            if draw(st.integers(0, 3)):
+                kwargs["classes"] = classes
         if name in ("fit", "warm fit") and draw(st.booleans()):
             kwargs["X_val"] = X_val
-            if is_regressor:
+            if supervised:
                 kwargs["y_val"] = y_val
                 if draw(st.booleans()):
                     kwargs["sample_weight_val"] = draw(sample_weights(n_val))
-        if name == "score" and is_regressor:
+        if name == "score" and supervised:
             weights = draw(sample_weights(n_samples))
-            # R^2 needs a positive weight (scikit-learn's own check)
+            # R^2 (and accuracy) need a positive weight
             kwargs["sample_weight"] = (
                 None if weights is None or not weights.any() else weights
             )
@@ -267,21 +313,37 @@ def _check_fitted_state(estimator, X):
         )
 
 
+def _supervised(estimator):
+    return isinstance(estimator, (MLPRegressorGD, MLPClassifierGD))
+
+
 def _check_outputs(estimator, X, y, name, kwargs, finite=True):
     """Run ``name`` (predict, transform or score) and check what comes back:
     shapes and dtypes, and with ``finite`` finite values."""
-    is_regressor = isinstance(estimator, MLPRegressorGD)
+    supervised = _supervised(estimator)
+    classifier = isinstance(estimator, MLPClassifierGD)
     if name == "score":
-        if is_regressor and X.shape[0] < 2:
+        if supervised and not classifier and X.shape[0] < 2:
             return  # scikit-learn: R^2 is not defined with less than two samples
-        score = estimator.score(X, y, **kwargs) if is_regressor else estimator.score(X)
+        score = estimator.score(X, y, **kwargs) if supervised else estimator.score(X)
         assert not finite or np.isfinite(score)
+        assert not classifier or 0 <= score <= 1
         return
     if name == "transform":
         outputs = [estimator.transform(X)]
         assert outputs[0].shape[0] == X.shape[0]
         assert outputs[0].ndim == 2
-    elif is_regressor:  # predict
+    elif classifier:  # predict: labels of the classes learnt, and probabilities
+        labels = estimator.predict(X)
+        assert labels.shape == np.shape(y)
+        assert np.isin(labels, estimator.classes_).all()
+        outputs = [estimator.predict_proba(X), estimator.predict_log_proba(X)]
+        proba = outputs[0]
+        assert proba.shape == (X.shape[0], len(estimator.classes_))
+        assert np.all((proba >= 0) & (proba <= 1))
+        if y.ndim == 1:  # one class per row: the probabilities sum to 1
+            assert np.allclose(proba.sum(axis=1), 1, rtol=1e-4)
+    elif supervised:  # predict
         outputs = [estimator.predict(X)]
         assert outputs[0].shape == np.shape(y)
     else:  # predict: an autoencoder's reconstruction, through the code
@@ -297,14 +359,14 @@ def _check_outputs(estimator, X, y, name, kwargs, finite=True):
 def _run(estimator, X, y, name, kwargs, finite):
     """One operation of a plan; ``finite``: whether the last training call
     succeeded, so that outputs are finite and NumPy warns of no overflow."""
-    is_regressor = isinstance(estimator, MLPRegressorGD)
+    supervised = _supervised(estimator)
     if name in ("fit", "warm fit"):  # warm_start is set by the caller
-        if is_regressor:
+        if supervised:
             estimator.fit(X, y, **kwargs)
         else:
             estimator.fit(X, **kwargs)
     elif name == "partial_fit":
-        if is_regressor:
+        if supervised:
             estimator.partial_fit(X, y, **kwargs)
         else:
             estimator.partial_fit(X)

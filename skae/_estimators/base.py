@@ -171,11 +171,11 @@ class BaseNetwork(TrainableNetwork, BaseEstimator):
         """
         # the parameters and scikit-learn's callback state are not ours to restore
         kept = set(self.get_params(deep=False)) | _CALLBACK_STATE
-        backup = {
-            key: copy.deepcopy(value)
-            for key, value in vars(self).items()
-            if key not in kept
-        }
+        # one deep copy of them all: attributes that share an array (classes_
+        # and the label binarizer's) still share it once restored
+        backup = copy.deepcopy(
+            {key: value for key, value in vars(self).items() if key not in kept}
+        )
         try:
             yield
         except BaseException as error:
