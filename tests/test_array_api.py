@@ -49,6 +49,23 @@ def test_ops_for_numpy_is_numpy_itself():
     assert isinstance(ops, ArrayAPIOps) and ops is ops_for(xps.asarray([2.0]))
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_row_max_and_row_sums_are_numpys_reductions(dtype):
+    # NumPy's row maximum and row sums read at the argmax and by a BLAS
+    # product: the same values, nan and infinities included
+    A = np.random.default_rng(0).normal(size=(7, 5)).astype(dtype)
+    A[1, 3], A[2, :], A[3, 0], A[4, 2] = np.nan, -np.inf, np.inf, -np.inf
+    strict = ArrayAPIOps(xps)
+    for ops in (NUMPY, strict):
+        B = A if ops is NUMPY else xps.asarray(A)
+        assert_allclose(np.asarray(ops.row_max(B)), A.max(axis=1))
+        assert np.asarray(ops.row_max(B)).dtype == dtype
+        finite = A[[0, 5, 6]]
+        C = finite if ops is NUMPY else xps.asarray(finite)
+        assert_allclose(np.asarray(ops.row_sums(C)), finite.sum(axis=1), rtol=1e-6)
+    assert NUMPY.row_max(A[:0]).shape == NUMPY.row_sums(A[:0]).shape == (0,)
+
+
 @pytest.mark.parametrize("n", [10, 3000])
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("activation", ACTIVATION_OBJECTS, ids=IDS)

@@ -361,9 +361,9 @@ class Softmax(Activation):
         """Each row of ``z``, shifted by its maximum (no exponential
         overflows; the largest is 1), exponentiated and normalised."""
         ops = ops_for(z)
-        out = ops.subtract(z, ops.max(z, axis=1, keepdims=True), out=out)
+        out = ops.subtract(z, ops.reshape(ops.row_max(z), (-1, 1)), out=out)
         out = ops.exp(out, out=out)
-        out /= ops.reshape(ops.sum(out, axis=1), (-1, 1))
+        out /= ops.reshape(ops.row_sums(out), (-1, 1))
         return out
 
     def log_forward(self, z):

@@ -140,12 +140,11 @@ class CategoricalCrossEntropy:
             )
         ops = ops_for(Z)
         sums = _target_sums(T)
-        losses = sums * _logsumexp(Z, Y) - _rowwise_dot(T, Z)
-        loss = (
-            share * ops.sum(losses)
-            if isinstance(share, float)
-            else share[:, 0] @ losses
-        )
+        if isinstance(share, float):  # the total only: two dot products
+            loss = share * (float(ops.vdot(sums, _logsumexp(Z, Y))) - _dot(T, Z))
+        else:
+            losses = sums * _logsumexp(Z, Y) - _rowwise_dot(T, Z)
+            loss = share[:, 0] @ losses
         delta = ops.multiply(Y, ops.reshape(sums, (-1, 1)), out=out)
         delta = _residual(delta, T, out=delta)
         delta *= share
@@ -225,7 +224,7 @@ def _logsumexp(Z, P):
     """``log sum_k exp z_k`` of each row, from the logits and their softmax
     ``P``: ``max_k z_k - log max_k p_k``."""
     ops = ops_for(Z)
-    return ops.max(Z, axis=1) - ops.log(ops.max(P, axis=1))
+    return ops.row_max(Z) - ops.log(ops.row_max(P))
 
 
 def _target_sums(T):
@@ -233,7 +232,7 @@ def _target_sums(T):
     one-hot rows."""
     if type(T) is not np.ndarray and sparse.issparse(T):
         return np.asarray(T.sum(axis=1)).ravel()
-    return ops_for(T).sum(T, axis=1)
+    return ops_for(T).row_sums(T)
 
 
 def _dot(T, Z):
