@@ -101,6 +101,11 @@ def _row_sums(A):
     return A @ np.ones(A.shape[1], A.dtype)
 
 
+def _concat_columns(arrays, out=None):
+    """The 2-D ``arrays`` side by side (into ``out`` when given)."""
+    return np.concatenate(arrays, axis=1, out=out)
+
+
 class NumPyOps:
     """NumPy's own functions under the names the core calls (see the module).
 
@@ -123,6 +128,7 @@ class NumPyOps:
         self.columnwise_dot = functools.partial(np.einsum, "ij,ij->j")
         self.row_max = _row_max
         self.row_sums = _row_sums
+        self.concat_columns = _concat_columns
         self.errstate = np.errstate
         for name in _SAME_NAMES:
             setattr(self, name, getattr(np, name))
@@ -222,6 +228,9 @@ class ArrayAPIOps:
 
     def row_sums(self, A):
         return self.xp.sum(A, axis=1)
+
+    def concat_columns(self, arrays, out=None):
+        return _assign(out, self.xp.concat(arrays, axis=1))
 
     def columnwise_dot(self, A, B):
         return self.xp.sum(A * B, axis=0)

@@ -32,24 +32,47 @@ class Network:
         For a mirrored autoencoder, ``layer_sizes`` symmetric: each decoder
         layer uses the transpose of its mirror encoder layer's weights
         (``W~ = W^T``), so only the encoder's weights are parameters.
+    stochastic : int, default=None
+        A variational autoencoder's stochastic layer: the index ``p`` of the
+        activations that are the mean and log-variance ``[mu | log sigma^2]``
+        of a diagonal Gaussian (``layer_sizes[p] = 2k``, the layer before it
+        linear), whose draw ``z = mu + sigma * eps`` of ``k`` units
+        (:class:`~skae._math.stochastic.GaussianDraw`) is the input of layer
+        ``p`` (Kingma and Welling, 2014: the reparameterisation).
     """
 
-    def __init__(self, layer_sizes, hidden, output, tied=False):
+    def __init__(self, layer_sizes, hidden, output, tied=False, stochastic=None):
         self.layer_sizes = tuple(int(n) for n in layer_sizes)
         self.hidden = hidden
         self.output = output
         self.tied = tied
+        self.stochastic = stochastic
         self.n_layers = len(self.layer_sizes) - 1
         if tied and (self.layer_sizes != self.layer_sizes[::-1] or self.n_layers % 2):
             raise ValueError(
                 f"Tied weights need mirrored layer sizes, got {self.layer_sizes}."
             )
+        if stochastic is not None and (
+            tied
+            or not 0 < stochastic < self.n_layers
+            or self.layer_sizes[stochastic] % 2
+        ):
+            raise ValueError(
+                f"A stochastic layer is a hidden layer of even width (a mean and a "
+                f"log-variance per unit), untied; got layer {stochastic} of "
+                f"{self.layer_sizes}, tied={tied}."
+            )
+        # each layer's input width: the draw's k units after the stochastic layer
+        self._in_widths = [
+            n // 2 if layer == stochastic else n
+            for layer, n in enumerate(self.layer_sizes[:-1])
+        ]
         # the layer whose weights each layer uses: itself, or its mirror
         self._owner = [
             self.n_layers - 1 - layer if tied and layer >= self.n_layers // 2 else layer
             for layer in range(self.n_layers)
         ]
-        shapes = list(zip(self.layer_sizes[:-1], self.layer_sizes[1:]))
+        shapes = list(zip(self._in_widths, self.layer_sizes[1:]))
         self.n_weights = sum(
             n_in * n_out
             for layer, (n_in, n_out) in enumerate(shapes)
@@ -67,6 +90,8 @@ class Network:
             b_start += n_out
         self._views = {}
         self._activations = [hidden] * (self.n_layers - 1) + [output]
+        if stochastic is not None:  # the Gaussian's parameters are unconstrained
+            self._activations[stochastic - 1] = Identity()
 
     def __getstate__(self):
         state = self.__dict__.copy()
@@ -86,7 +111,7 @@ class Network:
             return cached[1]
         layers = []
         for layer, ((w, b), n_in, n_out) in enumerate(
-            zip(self._offsets, self.layer_sizes[:-1], self.layer_sizes[1:])
+            zip(self._offsets, self._in_widths, self.layer_sizes[1:])
         ):
             if w is None:  # tied: the transpose of the mirror encoder's weights
                 W = layers[self._owner[layer]][0].T
@@ -133,7 +158,7 @@ class Network:
         """Work arrays for batches of up to ``n_rows`` samples, reused every step."""
         return Workspace(self.layer_sizes, n_rows, dtype)
 
-    def forward(self, theta, X, start=0, stop=None, workspace=None):
+    def forward(self, theta, X, start=0, stop=None, workspace=None, draw=None):
         """Run layers ``start`` to ``stop - 1`` on the input ``X``.
 
         Parameters
@@ -146,11 +171,16 @@ class Network:
             First layer and one past the last layer to run (default: all).
         workspace : Workspace, default=None
             Buffers to compute in; by default new arrays are allocated.
+        draw : GaussianDraw, default=None
+            With a stochastic layer run through (``start < p < stop``): the
+            draw of ``z`` from its activations, kept for :meth:`backward`. By
+            default the layer after it gets the mean ``mu``.
 
         Returns
         -------
         activations : list of ndarray
-            ``[X, A_{start+1}, ..., A_stop]``.
+            ``[X, A_{start+1}, ..., A_stop]``; at a stochastic layer ``A_p``
+            is ``[mu | log sigma^2]``, not the draw.
         logits : ndarray
             Pre-activations ``Z`` of the last layer run, which the
             cross-entropy needs to stay finite when the sigmoid saturates.
@@ -162,7 +192,10 @@ class Network:
         for layer in range(start, stop):
             W, b = layers[layer]
             out = None if workspace is None else workspace.logits[layer]
-            logits = _product(activations[-1], W, out)
+            A = activations[-1]
+            if layer == self.stochastic and layer > start:  # z from mu, log sigma^2
+                A = _mean(A) if draw is None else draw.forward(A)
+            logits = _product(A, W, out)
             logits += b
             activation = self.activation(layer)
             if layer < self.n_layers - 1:
@@ -208,6 +241,7 @@ class Network:
         gradient,
         activation_grads=None,
         workspace=None,
+        draw=None,
     ):
         """Backpropagate ``output_delta`` and write the gradient into ``gradient``.
 
@@ -228,6 +262,9 @@ class Network:
             activation's derivative, as the sparse autoencoder's delta requires.
         workspace : Workspace, default=None
             Buffers to compute in; by default new arrays are allocated.
+        draw : GaussianDraw, default=None
+            The draw :meth:`forward` made at the stochastic layer (None: it
+            passed the mean on).
         """
         activation_grads = activation_grads or {}
         ops = ops_for(gradient)
@@ -238,6 +275,9 @@ class Network:
             W, _ = layers[layer]
             dW, db = grads[layer]
             A = activations[layer]
+            sampled = layer == self.stochastic
+            if sampled:  # the layer's input was the draw z, or the mean
+                A = _mean(A) if draw is None else draw.z
             owner = self._owner[layer]
             if owner != layer:
                 # tied decoder layer, first to reach the shared weights: its
@@ -254,7 +294,9 @@ class Network:
             if workspace is not None:
                 error = workspace.errors[layer - 1]
                 derivative = workspace.derivatives[layer - 1]
-            if W.shape[1] == 1:
+            if sampled:  # dJ/dz, then through the draw to [mu | log sigma^2]
+                error = _through_draw(ops.matmul(delta, W.T), draw, out=error)
+            elif W.shape[1] == 1:
                 # an outer product: a matrix product with inner dimension 1
                 # runs far below speed, broadcasting does not
                 error = ops.multiply(delta, W.T, out=error)
@@ -262,7 +304,8 @@ class Network:
                 error = ops.matmul(delta, W.T, out=error)
             if layer in activation_grads:
                 error += activation_grads[layer]
-            error *= self.activation(layer - 1).derivative(A, out=derivative)
+            output = activations[layer]  # of layer - 1: [mu | log sigma^2] too
+            error *= self.activation(layer - 1).derivative(output, out=derivative)
             delta = error
 
 
@@ -301,6 +344,20 @@ class Workspace:
             cut.output = self.output[:n_rows]
             cut.output_delta = self.output_delta[:n_rows]
         return cut
+
+
+def _mean(H):
+    """The mean ``mu``, the first half of a stochastic layer's activations."""
+    return H[:, : H.shape[1] // 2]
+
+
+def _through_draw(dz, draw, out=None):
+    """``dJ/d[mu | log sigma^2]`` from ``dJ/dz``: the draw's backward pass, or
+    ``[dJ/dz | 0]`` where the mean was passed on."""
+    if draw is not None:
+        return draw.backward(dz, out=out)
+    ops = ops_for(dz)
+    return ops.concat_columns([dz, ops.zeros_like(dz)], out=out)
 
 
 def _weight_gradient(ops, A, delta, out=None, transposed=False):

@@ -7,6 +7,7 @@ from sklearn import get_config
 
 from skae._math.array_api import ops_for, reused_or_empty_like
 from skae._math.namespaces import numpy_dtype, rows_sliceable
+from skae._math.stochastic import GaussianDraw
 
 
 class Objective:
@@ -34,6 +35,14 @@ class Objective:
         Most rows computed at once; a larger batch is computed chunk by chunk
         with the same result. By default :func:`chunk_rows` of scikit-learn's
         ``working_memory``, read at each call (training sets it once a fit).
+    latent_kl : GaussianKL, default=None
+        A variational autoencoder's KL term, on the activations of the
+        network's stochastic layer, a term of each sample:
+        ``J = (1 / sum_i w_i) sum_i w_i (L_i + beta KL_i) + lambda sum ||W||^2``.
+    latent_noise : GaussianNoise, default=None
+        Where the ``eps`` of the network's stochastic layer comes from; each
+        evaluation restarts it (a fixed stream gives a deterministic J).
+        Without it the stochastic layer passes its mean on.
     """
 
     def __init__(
@@ -44,6 +53,8 @@ class Objective:
         sparsity=None,
         sparse_layer=None,
         chunk_rows=None,
+        latent_kl=None,
+        latent_noise=None,
     ):
         self.network = network
         self.chunk_rows = chunk_rows
@@ -51,16 +62,23 @@ class Objective:
         self.weight_decay = weight_decay
         self.sparsity = sparsity
         self.sparse_layer = sparse_layer
+        self.latent_kl = latent_kl
+        self.latent_noise = latent_noise
 
     def sample_losses(self, theta, X, T):
         """Per-sample data loss ``L(t_i, y_i)``, shape ``(n_samples,)``,
-        computed chunk by chunk (see :attr:`chunk_rows`)."""
+        computed chunk by chunk (see :attr:`chunk_rows`); through the draw of
+        a stochastic layer, whose noise restarts."""
         X, T = rows_sliceable(X, T)
         losses = ops_for(theta).empty_for((X.shape[0],), theta)
+        self._restart_noise()
         for rows in self._chunks(X.shape[0], theta.dtype):
             X_rows, T_rows = _take_pair(X, T, rows)
             activations, logits = self.network.forward(
-                theta, X_rows, workspace=self._workspace(_n(rows), theta)
+                theta,
+                X_rows,
+                workspace=self._workspace(_n(rows), theta),
+                draw=self._draw(_n(rows), theta),
             )
             losses[rows] = self.loss.value(T_rows, activations[-1], logits)
         return losses
@@ -97,6 +115,7 @@ class Objective:
         ops = ops_for(theta)
         share = _share(n_samples, sample_weight, theta)
         gradient = ops.empty_like(theta) if out is None else out
+        self._restart_noise()
         if n_samples <= (self.chunk_rows or chunk_rows(self.network, theta.dtype)):
             # a mini-batch: one pass, rho_hat on the way
             loss = self._data_term(theta, X, T, share, gradient, kl_gradient=None)
@@ -135,7 +154,10 @@ class Objective:
         and its gradient, written into ``gradient``; without ``kl_gradient``
         the KL term of these rows alone is added too (the batch is whole)."""
         workspace = self._workspace(X.shape[0], theta)
-        activations, logits = self.network.forward(theta, X, workspace=workspace)
+        draw = self._draw(X.shape[0], theta)
+        activations, logits = self.network.forward(
+            theta, X, workspace=workspace, draw=draw
+        )
         loss, output_delta = self.loss.loss_and_delta(
             T,
             activations[-1],
@@ -155,8 +177,20 @@ class Objective:
                 )
             # d rho_hat_j / d h_ij = share_i; a row broadcasts when it is 1 / n
             activation_grads[self.sparse_layer] = share * kl_gradient[None, :]
+        if self.latent_kl is not None:
+            H = activations[self.network.stochastic]
+            loss += self.latent_kl.value(H, share)
+            activation_grads[self.network.stochastic] = self.latent_kl.gradient(
+                H, share
+            )
         self.network.backward(
-            theta, activations, output_delta, gradient, activation_grads, workspace
+            theta,
+            activations,
+            output_delta,
+            gradient,
+            activation_grads,
+            workspace,
+            draw=draw,
         )
         return loss
 
@@ -168,13 +202,14 @@ class Objective:
         share = _share(X.shape[0], sample_weight, theta)
         chunks = self._chunks(X.shape[0], theta.dtype)
         loss = 0.0
+        self._restart_noise()
         if self.sparsity is not None and len(chunks) > 1:
             loss += self.sparsity.value(self._mean_code(theta, X, share, chunks))
         for rows in chunks:
             workspace = self._workspace(_n(rows), theta)
             X_rows, T_rows = _take_pair(X, T, rows)
             activations, logits = self.network.forward(
-                theta, X_rows, workspace=workspace
+                theta, X_rows, workspace=workspace, draw=self._draw(_n(rows), theta)
             )
             losses = self.loss.value(T_rows, activations[-1], logits)
             part = _rows_of(share, rows)
@@ -182,6 +217,9 @@ class Objective:
                 loss += part * ops.sum(losses)
             else:
                 loss += part[:, 0] @ losses
+            if self.latent_kl is not None:
+                H = activations[self.network.stochastic]
+                loss += self.latent_kl.value(H, part)
             if self.sparsity is not None and len(chunks) == 1:  # rho_hat on the way
                 code = activations[self.sparse_layer]
                 loss += self.sparsity.value(_weighted_mean(code, share))
@@ -203,6 +241,19 @@ class Objective:
             else:
                 rho_hat = rho_hat + part[:, 0] @ activations[-1]
         return rho_hat
+
+    def _restart_noise(self):
+        """Begin an evaluation of J: the stochastic layer's noise restarts."""
+        if self.latent_noise is not None:
+            self.latent_noise.restart()
+
+    def _draw(self, n_rows, theta):
+        """The stochastic layer's draw for the next ``n_rows`` rows, or None
+        (no stochastic layer, or no noise: the mean is passed on)."""
+        if self.network.stochastic is None or self.latent_noise is None:
+            return None
+        k = self.network.layer_sizes[self.network.stochastic] // 2
+        return GaussianDraw(self.latent_noise.draw(n_rows, k, theta))
 
     def _chunks(self, n_samples, dtype):
         """Row slices of at most :attr:`chunk_rows` rows covering a batch."""
