@@ -17,6 +17,7 @@ _DEFINED_IN = {
     "MLPRegressorGD": "skae._estimators.mlp",
     "ReconstructionOutlierDetector": "skae._applications.outlier",
     "SparseAutoEncoder": "skae._estimators.sparse_autoencoder",
+    "VariationalAutoEncoder": "skae._estimators.variational_autoencoder",
     "reconstruction_scorer": "skae._applications.scoring",
 }
 
@@ -27,6 +28,7 @@ __all__ = [
     "MLPRegressorGD",
     "ReconstructionOutlierDetector",
     "SparseAutoEncoder",
+    "VariationalAutoEncoder",
     "__version__",
     "reconstruction_scorer",
 ]

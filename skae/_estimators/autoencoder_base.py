@@ -64,8 +64,14 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNet
             return self.loss
         return "cross_entropy" if self.out_activation == "sigmoid" else "squared_error"
 
+    @property
+    def _input_corruption(self):
+        """The kind of corruption of the training inputs, or None."""
+        return self.corruption
+
     def _check_training_input(self, X):
-        check_corruption(self, X)
+        if self._input_corruption is not None:
+            check_corruption(self, X)
 
     def _check_setup(self, T):
         if self._loss_name() != "cross_entropy":
@@ -84,7 +90,7 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNet
         self._input_range = None
 
     def _corruption(self, X):
-        if self.corruption is None:
+        if self._input_corruption is None:
             return None
         corruption = Corruption(
             self.corruption,
@@ -98,7 +104,7 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNet
         return corruption
 
     def _pretraining_corruption(self):
-        if self.corruption is None:
+        if self._input_corruption is None:
             return None
         return self.corruption, self.corruption_level  # a stacked denoising AE
 
@@ -274,6 +280,6 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNet
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         # gaussian and salt-and-pepper noise would fill every entry
-        tags.input_tags.sparse = self.corruption in (None, "masking")
+        tags.input_tags.sparse = self._input_corruption in (None, "masking")
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags

@@ -7,7 +7,7 @@ from sklearn import get_config
 
 from skae._math.array_api import ops_for, reused_or_empty_like
 from skae._math.namespaces import numpy_dtype, rows_sliceable
-from skae._math.stochastic import GaussianDraw
+from skae._math.stochastic import GaussianDraw, GaussianNoise
 
 
 class Objective:
@@ -241,6 +241,18 @@ class Objective:
             else:
                 rho_hat = rho_hat + part[:, 0] @ activations[-1]
         return rho_hat
+
+    def with_fixed_noise(self):
+        """This objective, or with a stochastic layer's running noise a copy
+        whose noise is one fixed stream (a deterministic J, to score with)."""
+        noise = self.latent_noise
+        if noise is None or noise.fixed:
+            return self
+        copy = object.__new__(Objective)
+        copy.__dict__.update(self.__dict__)
+        copy.__dict__.pop("_buffers", None)  # its own work arrays
+        copy.latent_noise = GaussianNoise(noise.seed, fixed=True)
+        return copy
 
     def _restart_noise(self):
         """Begin an evaluation of J: the stochastic layer's noise restarts."""

@@ -28,6 +28,7 @@ from skae._math.namespaces import (
 from skae._math.network import Network
 from skae._math.objective import Objective, chunk_rows
 from skae._math.penalties import WeightDecay
+from skae._math.stochastic import GaussianNoise
 from skae._training.batches import Validation, check_validation_set, split_validation
 from skae._training.callbacks import CallbackSupportMixin, FitTasks
 from skae._training.checks import check_architecture, check_memory, check_weight_decay
@@ -76,6 +77,15 @@ class TrainableNetwork(CallbackSupportMixin, metaclass=ABCMeta):
     def _tied_weights(self):
         """Whether decoder layers use their mirror encoder layers' weights."""
         return False
+
+    def _stochastic_layer(self):
+        """Index of the network's stochastic layer (a variational
+        autoencoder's ``[mu | log sigma^2]``), or None (hook)."""
+        return None
+
+    def _latent_kl(self):
+        """The ``GaussianKL`` term on the stochastic layer, or None (hook)."""
+        return None
 
     def _check_setup(self, T):
         """Raise ValueError if loss, activations and targets do not fit (hook)."""
@@ -139,6 +149,12 @@ class TrainableNetwork(CallbackSupportMixin, metaclass=ABCMeta):
         """The objective of the current parameters (read at every fit call),
         computed in chunks of scikit-learn's ``working_memory``."""
         sparsity, sparse_layer = self._sparsity() or (None, None)
+        noise = None
+        if self._network.stochastic is not None:
+            # L-BFGS needs a deterministic J: one stream of noise, restarted
+            # at every evaluation; the stochastic solvers draw afresh each step
+            seed = self._random_state.randint(np.iinfo(np.int32).max)
+            noise = GaussianNoise(seed, fixed=self.solver == "lbfgs")
         return Objective(
             self._network,
             LOSSES[self._loss_name()](),
@@ -146,6 +162,8 @@ class TrainableNetwork(CallbackSupportMixin, metaclass=ABCMeta):
             sparsity,
             sparse_layer,
             chunk_rows=chunk_rows(self._network, self._theta.dtype),
+            latent_kl=self._latent_kl(),
+            latent_noise=noise,
         )
 
     def _initialize(self, X, n_outputs):
@@ -161,6 +179,7 @@ class TrainableNetwork(CallbackSupportMixin, metaclass=ABCMeta):
             copy.deepcopy(get_activation(self.activation)),
             self._output_activation(),
             tied=self._tied_weights(),
+            stochastic=self._stochastic_layer(),
         )
         check_memory(self, network, n_samples, dtype)
         try:
@@ -271,7 +290,10 @@ class TrainableNetwork(CallbackSupportMixin, metaclass=ABCMeta):
             )
         if validation is not None:
             X_val, T_val = rows_sliceable(*validation[:2])
-            validation = Validation(X_val, T_val, validation[2], objective)
+            # scored with one fixed draw of the noise: comparable epoch to epoch
+            validation = Validation(
+                X_val, T_val, validation[2], objective.with_fixed_noise()
+            )
             if self.validation_scores_ is None:
                 # from the first fit, or a warm start that adds validation
                 self.validation_scores_ = []
