@@ -201,3 +201,19 @@ def test_partial_fit_and_warm_start_continue(digits):
     assert vae.n_iter_ == len(vae.loss_curve_) == 3
     vae.set_params(warm_start=True, max_iter=2).fit(digits)
     assert len(vae.loss_curve_) == 5
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "adam"])
+def test_the_loss_curve_is_its_two_terms_plus_the_weight_decay(digits, solver):
+    vae = _fit(digits, solver=solver, beta=2.0, weight_decay=1e-3, max_iter=15)
+    reconstruction = np.array(vae.reconstruction_loss_curve_)
+    kl = np.array(vae.kl_loss_curve_)
+    assert len(reconstruction) == len(kl) == len(vae.loss_curve_) == vae.n_iter_
+    assert np.all(kl > 0) and np.all(reconstruction > 0)  # the KL term is there
+    decay = 1e-3 * sum((W**2).sum() for W in vae.coefs_)
+    if solver == "lbfgs":  # one fixed draw: the last J is the fitted model's
+        expected = reconstruction[-1] + 2.0 * kl[-1] + decay
+        assert vae.loss_ == pytest.approx(expected, rel=1e-12)
+    else:  # means over the last epoch's steps, the weights moving a little
+        gap = vae.loss_curve_[-1] - (reconstruction[-1] + 2.0 * kl[-1])
+        assert gap == pytest.approx(decay, rel=0.01)

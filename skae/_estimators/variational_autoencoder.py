@@ -128,6 +128,13 @@ class VariationalAutoEncoder(BaseAutoEncoder):
     loss_curve_ : list of float
         ``J`` at each iteration (for "sgd" and "adam", the mean over the
         epoch's steps, each with its own noise).
+    reconstruction_loss_curve_ : list of float
+        The mean reconstruction loss ``L`` at each iteration (the draws' and
+        epoch's as ``loss_curve_``).
+    kl_loss_curve_ : list of float
+        The mean KL term at each iteration, without ``beta``: ``loss_curve_``
+        is ``reconstruction_loss_curve_ + beta * kl_loss_curve_`` plus the
+        weight decay.
     best_loss_ : float
         Smallest value in ``loss_curve_``.
     validation_scores_ : list of float or None
@@ -249,6 +256,8 @@ class VariationalAutoEncoder(BaseAutoEncoder):
         hidden = self._hidden_layer_sizes()
         k = self.n_components
         return (n_features, *hidden, 2 * k, *hidden[::-1], n_features)
+
+    _loss_terms = ("reconstruction", "kl")
 
     def _stochastic_layer(self):
         return len(self._hidden_layer_sizes()) + 1

@@ -64,6 +64,9 @@ class Objective:
         self.sparse_layer = sparse_layer
         self.latent_kl = latent_kl
         self.latent_noise = latent_noise
+        # with a KL term: J's parts at the latest evaluation, the (weighted)
+        # mean reconstruction loss and KL (without beta), which training records
+        self.last_terms = None
 
     def sample_losses(self, theta, X, T):
         """Per-sample data loss ``L(t_i, y_i)``, shape ``(n_samples,)``,
@@ -116,6 +119,7 @@ class Objective:
         share = _share(n_samples, sample_weight, theta)
         gradient = ops.empty_like(theta) if out is None else out
         self._restart_noise()
+        self._begin_terms()
         if n_samples <= (self.chunk_rows or chunk_rows(self.network, theta.dtype)):
             # a mini-batch: one pass, rho_hat on the way
             loss = self._data_term(theta, X, T, share, gradient, kl_gradient=None)
@@ -179,7 +183,9 @@ class Objective:
             activation_grads[self.sparse_layer] = share * kl_gradient[None, :]
         if self.latent_kl is not None:
             H = activations[self.network.stochastic]
-            loss += self.latent_kl.value(H, share)
+            kl = self.latent_kl.mean(H, share)
+            self._add_terms(loss, kl)
+            loss += self.latent_kl.strength * kl
             activation_grads[self.network.stochastic] = self.latent_kl.gradient(
                 H, share
             )
@@ -203,6 +209,7 @@ class Objective:
         chunks = self._chunks(X.shape[0], theta.dtype)
         loss = 0.0
         self._restart_noise()
+        self._begin_terms()
         if self.sparsity is not None and len(chunks) > 1:
             loss += self.sparsity.value(self._mean_code(theta, X, share, chunks))
         for rows in chunks:
@@ -214,12 +221,15 @@ class Objective:
             losses = self.loss.value(T_rows, activations[-1], logits)
             part = _rows_of(share, rows)
             if isinstance(part, float):
-                loss += part * ops.sum(losses)
+                data = part * float(ops.sum(losses))
             else:
-                loss += part[:, 0] @ losses
+                data = float(part[:, 0] @ losses)
+            loss += data
             if self.latent_kl is not None:
                 H = activations[self.network.stochastic]
-                loss += self.latent_kl.value(H, part)
+                kl = self.latent_kl.mean(H, part)
+                self._add_terms(data, kl)
+                loss += self.latent_kl.strength * kl
             if self.sparsity is not None and len(chunks) == 1:  # rho_hat on the way
                 code = activations[self.sparse_layer]
                 loss += self.sparsity.value(_weighted_mean(code, share))
@@ -253,6 +263,15 @@ class Objective:
         copy.__dict__.pop("_buffers", None)  # its own work arrays
         copy.latent_noise = GaussianNoise(noise.seed, fixed=True)
         return copy
+
+    def _begin_terms(self):
+        if self.latent_kl is not None:
+            self.last_terms = {"reconstruction": 0.0, "kl": 0.0}
+
+    def _add_terms(self, data, kl):
+        """Add a chunk's data loss and KL (without ``beta``) to the terms."""
+        self.last_terms["reconstruction"] += float(data)
+        self.last_terms["kl"] += kl
 
     def _restart_noise(self):
         """Begin an evaluation of J: the stochastic layer's noise restarts."""

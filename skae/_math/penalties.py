@@ -93,13 +93,17 @@ class GaussianKL:
         terms = ops.add(terms, ops.square(mu), out=terms)
         return ops.multiply(ops.row_sums(terms), 0.5)
 
-    def value(self, H, share):
-        """``beta sum_i s_i KL_i``, ``share`` the scalar ``1 / n`` or a column of
-        the samples' shares ``s_i``."""
+    def mean(self, H, share):
+        """``sum_i s_i KL_i`` without ``beta``, ``share`` the scalar ``1 / n`` or
+        a column of the samples' shares ``s_i``."""
         kl = self.sample_values(H)
         if isinstance(share, float):
-            return self.strength * share * float(ops_for(H).sum(kl))
-        return self.strength * float(share[:, 0] @ kl)
+            return share * float(ops_for(H).sum(kl))
+        return float(share[:, 0] @ kl)
+
+    def value(self, H, share):
+        """``beta sum_i s_i KL_i`` (see :meth:`mean`)."""
+        return self.strength * self.mean(H, share)
 
     def gradient(self, H, share):
         """``d/dH`` of :meth:`value`: ``beta s_i [mu | (sigma^2 - 1) / 2]``."""

@@ -103,9 +103,15 @@ class TrainingRun(AbnormalEndings):
         # with early stopping: (validation score, validation J, parameters)
         self.best = None
         self.interrupted = False
+        self._term_curves = [f"{name}_loss_curve_" for name in estimator._loss_terms]
         self._record_start = {
             name: len(getattr(estimator, name) or [])
-            for name in ("loss_curve_", "validation_scores_", "validation_loss_curve_")
+            for name in (
+                "loss_curve_",
+                "validation_scores_",
+                "validation_loss_curve_",
+                *self._term_curves,
+            )
         }
 
     def train(self):
@@ -137,8 +143,8 @@ class TrainingRun(AbnormalEndings):
         converged = False
         for _ in range(1 if self.incremental else est.max_iter):
             start = time.perf_counter()
-            loss = self._run_epoch(optimizer, gradient)
-            stop = self._end_iteration(loss, start, optimizer=optimizer)
+            loss, terms = self._run_epoch(optimizer, gradient)
+            stop = self._end_iteration(loss, start, optimizer=optimizer, terms=terms)
             if self.fit_tasks.stop_requested or (stop and not optimizer.decay()):
                 converged = True
                 break
@@ -148,7 +154,8 @@ class TrainingRun(AbnormalEndings):
             self._warn_not_converged("max_iter")
 
     def _run_epoch(self, optimizer, gradient):
-        """One pass over the data, a solver step per batch; returns the mean J.
+        """One pass over the data, a solver step per batch; returns the mean J
+        and the mean of each of its recorded terms (a dict, or None).
 
         A step is taken only with a finite loss and gradient, and the result
         of the last step is checked on its batch before the epoch is recorded.
@@ -161,7 +168,7 @@ class TrainingRun(AbnormalEndings):
         interrupts, threads = self.interrupts, self.threads
         timed = threads.active  # the tuner times steps: BLAS threads per step
         squared = optimizer.squares_gradient  # Adam: its squares must be finite
-        epoch_loss = 0.0
+        epoch_loss, epoch_terms = 0.0, None
         noise = self.corruption
         for step, (X, T, w, share) in enumerate(batches.epoch(order, noise), 1):
             if interrupts.requested:
@@ -181,9 +188,13 @@ class TrainingRun(AbnormalEndings):
             if timed:
                 threads.end(X.shape[0])
             epoch_loss += loss * share
+            if objective.last_terms is not None:
+                epoch_terms = epoch_terms or dict.fromkeys(objective.last_terms, 0.0)
+                for name, value in objective.last_terms.items():
+                    epoch_terms[name] += value * share
         if not math.isfinite(objective.value(theta, X, T, w)):
             self._diverged(f"after step {step} of that epoch")
-        return epoch_loss
+        return epoch_loss, epoch_terms
 
     # -- L-BFGS ---------------------------------------------------------------
 
@@ -231,6 +242,8 @@ class TrainingRun(AbnormalEndings):
                 intermediate_result.fun,
                 state["start"],
                 theta=to_namespace_of(theta.astype(dtype), like),
+                # the line search's last evaluation is the accepted point's
+                terms=objective.last_terms,
             )
             state["start"] = time.perf_counter()
             if stop or self.fit_tasks.stop_requested:
@@ -281,12 +294,14 @@ class TrainingRun(AbnormalEndings):
 
     # -- the record of each iteration -----------------------------------------
 
-    def _end_iteration(self, loss, start, theta=None, optimizer=None):
+    def _end_iteration(self, loss, start, theta=None, optimizer=None, terms=None):
         """Record one epoch (L-BFGS iteration); return True when training should stop.
 
         Training stops when ``loss`` has not improved by at least ``tol``
         times ``max(|best loss|, 1)`` (or, with early stopping, the validation
         score by ``tol``) for ``n_iter_no_change`` consecutive iterations.
+        ``terms`` are J's parts the estimator records beside it (a dict of
+        the ``_loss_terms``).
 
         The validation set is scored first; then the whole iteration is
         recorded, ``n_iter_`` last, with no check for Ctrl-C in between (see
@@ -312,6 +327,8 @@ class TrainingRun(AbnormalEndings):
         scale = max(1.0, abs(best)) if math.isfinite(best) else 1.0
         improved = loss < best - est.tol * scale
         est.loss_curve_.append(loss)
+        for name in est._loss_terms:
+            getattr(est, f"{name}_loss_curve_").append(float(terms[name]))
         if validation is not None:
             est.validation_scores_.append(score)
             est.validation_loss_curve_.append(validation_loss)

@@ -78,6 +78,10 @@ class TrainableNetwork(CallbackSupportMixin, metaclass=ABCMeta):
         """Whether decoder layers use their mirror encoder layers' weights."""
         return False
 
+    # parts of J recorded beside loss_curve_, each as ``<name>_loss_curve_``
+    # (the objective's ``last_terms``)
+    _loss_terms = ()
+
     def _stochastic_layer(self):
         """Index of the network's stochastic layer (a variational
         autoencoder's ``[mu | log sigma^2]``), or None (hook)."""
@@ -196,6 +200,8 @@ class TrainableNetwork(CallbackSupportMixin, metaclass=ABCMeta):
         self.t_ = 0
         self.loss_ = None
         self.loss_curve_ = []
+        for name in self._loss_terms:
+            setattr(self, f"{name}_loss_curve_", [])
         self.best_loss_ = np.inf
         self._no_improvement_count = 0
         # lists once there is a validation set (X_val, or early stopping)
