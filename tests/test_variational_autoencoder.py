@@ -15,7 +15,7 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler
 
-from skae import VariationalAutoEncoder
+from skae import ReconstructionOutlierDetector, VariationalAutoEncoder
 from skae._estimators.variational_autoencoder import N_SCORE_DRAWS
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -217,3 +217,13 @@ def test_the_loss_curve_is_its_two_terms_plus_the_weight_decay(digits, solver):
     else:  # means over the last epoch's steps, the weights moving a little
         gap = vae.loss_curve_[-1] - (reconstruction[-1] + 2.0 * kl[-1])
         assert gap == pytest.approx(decay, rel=0.01)
+
+
+def test_the_outlier_detector_scores_by_the_elbo(digits):
+    vae = VariationalAutoEncoder(
+        hidden_layer_sizes=(16,), out_activation="sigmoid", max_iter=10, random_state=0
+    )
+    detector = ReconstructionOutlierDetector(vae, contamination=0.1).fit(digits)
+    elbo = detector.estimator_.score_samples(digits)
+    assert_allclose(detector.score_samples(digits), elbo)
+    assert np.mean(detector.predict(digits) == -1) == pytest.approx(0.1, abs=0.01)

@@ -180,7 +180,9 @@ class ReconstructionOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstima
     one, its own ``score_samples`` gives the score instead: minus the
     reconstruction loss it was trained with (the squared error or the
     cross-entropy), on the data the autoencoder sees, after the pipeline's
-    earlier steps. Other estimators' ``score_samples`` are not used, because
+    earlier steps; for a :class:`~skae.VariationalAutoEncoder`, the evidence
+    lower bound of each sample. Other estimators' ``score_samples`` are not
+    used, because
     they need not measure reconstruction: :class:`~sklearn.decomposition.PCA`'s
     is a log-likelihood under probabilistic PCA.
 
