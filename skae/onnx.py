@@ -4,8 +4,9 @@ Importing this module registers skl2onnx converters for
 :class:`~skae.MLPRegressorGD` (``predict``), :class:`~skae.MLPClassifierGD`
 (``label`` and ``probabilities``, ``predict`` and ``predict_proba``, as
 skl2onnx exports scikit-learn's ``MLPClassifier``, with its options
-``zipmap``, ``nocl`` and ``output_class_labels``), :class:`~skae.AutoEncoder` and
-:class:`~skae.SparseAutoEncoder` (``transform``, the code) and
+``zipmap``, ``nocl`` and ``output_class_labels``), :class:`~skae.AutoEncoder`,
+:class:`~skae.SparseAutoEncoder` and :class:`~skae.VariationalAutoEncoder`
+(``transform``, the code; the VAE's is the posterior mean) and
 :class:`~skae.ReconstructionOutlierDetector` (``label`` and ``scores``, the
 ``decision_function``, as skl2onnx exports scikit-learn's outlier
 detectors), so that ``skl2onnx.to_onnx`` converts them alone and inside
@@ -51,6 +52,7 @@ from skae._estimators.autoencoder_base import BaseAutoEncoder
 from skae._estimators.classifier import MLPClassifierGD
 from skae._estimators.mlp import MLPRegressorGD
 from skae._estimators.sparse_autoencoder import SparseAutoEncoder
+from skae._estimators.variational_autoencoder import VariationalAutoEncoder
 from skae._integrations.onnx_graphs import (
     classifier_graph,
     constant,
@@ -66,6 +68,7 @@ __all__ = ["METHODS", "to_onnx"]
 METHODS = {
     MLPRegressorGD: ("predict",),
     MLPClassifierGD: ("predict",),
+    VariationalAutoEncoder: ("transform", "inverse_transform", "reconstruct"),
     BaseAutoEncoder: ("transform", "inverse_transform", "reconstruct", "score_samples"),
     ReconstructionOutlierDetector: ("predict",),
 }
@@ -236,7 +239,7 @@ def _detector_converter(scope, operator, container):
     )
 
 
-for _cls in (MLPRegressorGD, AutoEncoder, SparseAutoEncoder):
+for _cls in (MLPRegressorGD, AutoEncoder, SparseAutoEncoder, VariationalAutoEncoder):
     update_registered_converter(
         _cls, f"Skae{_cls.__name__}", _network_shape, _network_converter
     )
@@ -281,7 +284,7 @@ def to_onnx(estimator, X, method=None, target_opset=None):
     Parameters
     ----------
     estimator : MLPRegressorGD, MLPClassifierGD, AutoEncoder, \
-SparseAutoEncoder or ReconstructionOutlierDetector
+SparseAutoEncoder, VariationalAutoEncoder or ReconstructionOutlierDetector
         A fitted estimator.
     X : ndarray of shape (n_samples, n_features)
         Example input, 2-D: its dtype (float32 or float64) is the model's, its
@@ -292,7 +295,9 @@ SparseAutoEncoder or ReconstructionOutlierDetector
     method : str, default=None
         What the model computes: for the autoencoders ``"transform"`` (the
         default), ``"inverse_transform"``, ``"reconstruct"``
-        (``inverse_transform(transform(X))``) or ``"score_samples"``; for
+        (``inverse_transform(transform(X))``) or ``"score_samples"`` (not
+        for a :class:`~skae.VariationalAutoEncoder`, whose score is an ELBO
+        estimated with draws of the noise); for
         the regressor, the classifier and the detector their default
         (``"predict"``; the classifier's model outputs ``label`` and
         ``probabilities``, the detector's ``label`` and ``scores``).

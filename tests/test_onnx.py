@@ -26,6 +26,7 @@ from skae import (
     MLPRegressorGD,
     ReconstructionOutlierDetector,
     SparseAutoEncoder,
+    VariationalAutoEncoder,
 )
 from skae.activations import ELU, PReLU
 
@@ -90,6 +91,38 @@ def test_every_activation_and_method_of_a_deep_autoencoder(
         expected = _expected(est, method, inputs)
         assert got.dtype == dtype
         assert_allclose(got.reshape(expected.shape), expected, **TOLERANCE[dtype])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("activation", ACTIVATIONS, ids=str)
+def test_a_variational_autoencoders_encoder_mean_and_decoder(activation, dtype, digits):
+    X = digits[0][:200].astype(dtype)
+    vae = VariationalAutoEncoder(
+        n_components=3,
+        hidden_layer_sizes=(10,),
+        activation=activation,
+        out_activation="sigmoid",
+        max_iter=5,
+        random_state=0,
+    ).fit(X)
+    for method in ("transform", "inverse_transform", "reconstruct"):
+        inputs = vae.transform(X) if method == "inverse_transform" else X
+        (got,) = run(skae.onnx.to_onnx(vae, inputs, method=method), inputs)
+        expected = _expected(vae, method, inputs)
+        assert got.dtype == dtype and got.shape == expected.shape
+        assert_allclose(got, expected, **TOLERANCE[dtype])
+    (codes,) = run(skl2onnx.to_onnx(vae, X[:1]), X)  # skl2onnx's own entry
+    assert_allclose(codes, vae.transform(X), **TOLERANCE[dtype])
+
+
+def test_a_variational_autoencoders_elbo_is_not_exported(digits):
+    X = digits[0][:100]
+    vae = VariationalAutoEncoder(max_iter=3, random_state=0).fit(X)
+    with pytest.raises(ValueError, match="no ONNX export for method='score_samples'"):
+        skae.onnx.to_onnx(vae, X, method="score_samples")
+    detector = ReconstructionOutlierDetector(vae).fit(X)
+    with pytest.raises(NotImplementedError, match="the ELBO estimated with draws"):
+        skae.onnx.to_onnx(detector, X)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -57,6 +57,15 @@ from skae._math.activations import (
     Tanh,
 )
 
+# a VAE's score is an ELBO estimated with draws of the noise, not a graph of
+# the network's layers alone
+_NO_ELBO = (
+    "skae.onnx exports a VariationalAutoEncoder's transform (the posterior "
+    "mean), inverse_transform (the decoder's mean) and reconstruct, not its "
+    "score_samples, the ELBO estimated with draws of the noise, nor a "
+    "ReconstructionOutlierDetector around it, which scores by it."
+)
+
 
 def flat_steps(model):
     """The steps of ``model``, nested pipelines expanded (``[model]`` for one
@@ -173,11 +182,33 @@ def score_samples_graph(estimator, node, dtype, opv):
     return OnnxNeg(total, op_version=opv)
 
 
+def posterior_mean_graph(estimator, node, dtype, opv):
+    """A variational autoencoder's ``transform``: the mean ``mu``, the first
+    ``n_components`` columns of the stochastic layer's linear head."""
+    network = estimator._network
+    head = network.stochastic - 1
+    node = layers_graph(estimator, node, dtype, opv, stop=head)
+    W, b = network.unflatten(estimator._theta)[head]
+    k = estimator._n_features_out
+    W_mu = np.ascontiguousarray(W[:, :k], dtype=dtype)
+    return OnnxAdd(
+        OnnxMatMul(node, W_mu, op_version=opv), b[:k].astype(dtype), op_version=opv
+    )
+
+
 def method_graph(estimator, method, node, dtype, opv):
     """The graph of one method of a fitted skae estimator."""
     if isinstance(estimator, MLPRegressorGD):
         return layers_graph(estimator, node, dtype, opv)
     code = estimator._code_layer
+    if estimator._network.stochastic is not None:  # a variational autoencoder
+        if method == "score_samples":
+            raise NotImplementedError(_NO_ELBO)
+        if method in ("transform", "reconstruct"):
+            node = posterior_mean_graph(estimator, node, dtype, opv)
+        if method == "transform":
+            return node
+        return layers_graph(estimator, node, dtype, opv, start=code)
     if method == "transform":
         return layers_graph(estimator, node, dtype, opv, stop=code)
     if method == "inverse_transform":
@@ -231,6 +262,8 @@ def reconstruction_score_graph(inner, node, dtype, opv):
             continue
         node = OnnxSubEstimator(step, node, op_version=opv)
     if isinstance(last, BaseAutoEncoder):
+        if last._network.stochastic is not None:
+            raise NotImplementedError(_NO_ELBO)
         return score_samples_graph(last, node, dtype, opv)
     if isinstance(last, PCA) and len(steps) == 1:
         # inverse_transform(transform(x)) = (x - mean) C^T C + mean, whitened
