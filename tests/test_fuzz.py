@@ -38,7 +38,13 @@ from scipy import sparse
 from sklearn.exceptions import ConvergenceWarning
 
 import skae
-from skae import AutoEncoder, MLPClassifierGD, MLPRegressorGD, SparseAutoEncoder
+from skae import (
+    AutoEncoder,
+    MLPClassifierGD,
+    MLPRegressorGD,
+    SparseAutoEncoder,
+    VariationalAutoEncoder,
+)
 from skae.activations import ACTIVATIONS
 
 ACTIVATION_NAMES = sorted(ACTIVATIONS) + ["logistic"]
@@ -174,7 +180,13 @@ def estimators(draw, n_samples):
     """An estimator of a drawn kind and training setup, small and quick."""
     kind = draw(
         st.sampled_from(
-            [MLPRegressorGD, MLPClassifierGD, AutoEncoder, SparseAutoEncoder]
+            [
+                MLPRegressorGD,
+                MLPClassifierGD,
+                AutoEncoder,
+                SparseAutoEncoder,
+                VariationalAutoEncoder,
+            ]
         )
     )
     params = dict(
@@ -208,6 +220,15 @@ def estimators(draw, n_samples):
         if kind is MLPClassifierGD:
             params["class_weight"] = draw(st.sampled_from([None, "balanced"]))
         return kind(hidden_layer_sizes=(3,), **params)
+    if kind is VariationalAutoEncoder:  # no greedy stages, ties or corruption
+        params["init"] = "random"
+        return kind(
+            n_components=2,
+            out_activation=draw(st.sampled_from(["identity", "sigmoid"])),
+            beta=draw(st.sampled_from([0.0, 1.0, 5.0])),
+            hidden_layer_sizes=draw(st.sampled_from([(), (3,)])),
+            **params,
+        )
     return kind(
         n_components=2,
         out_activation=draw(st.sampled_from(["identity", "sigmoid"])),
