@@ -227,3 +227,34 @@ def test_the_outlier_detector_scores_by_the_elbo(digits):
     elbo = detector.estimator_.score_samples(digits)
     assert_allclose(detector.score_samples(digits), elbo)
     assert np.mean(detector.predict(digits) == -1) == pytest.approx(0.1, abs=0.01)
+
+
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+def test_an_array_api_fit_is_the_numpy_fit(digits, solver):
+    import array_api_strict as xps
+
+    X = digits[:120]
+    numpy_fit = _fit(X, solver=solver, max_iter=5)
+    with sklearn.config_context(array_api_dispatch=True):
+        strict_fit = _fit(xps.asarray(X), solver=solver, max_iter=5)
+        codes = strict_fit.transform(xps.asarray(X))
+        samples = strict_fit.sample(3)
+        scores = strict_fit.score_samples(xps.asarray(X))
+    assert_allclose(np.asarray(strict_fit._theta), numpy_fit._theta, rtol=1e-9)
+    assert_allclose(np.asarray(codes), numpy_fit.transform(X), rtol=1e-9)
+    assert_allclose(np.asarray(samples), numpy_fit.sample(3), rtol=1e-9)
+    assert_allclose(np.asarray(scores), numpy_fit.score_samples(X), rtol=1e-9)
+
+
+def test_set_output_and_pickling(digits):
+    import pickle
+
+    vae = _fit(digits).set_output(transform="pandas")
+    frame = vae.transform(digits)
+    assert list(frame.columns) == [
+        "variationalautoencoder0",
+        "variationalautoencoder1",
+    ]
+    again = pickle.loads(pickle.dumps(vae))
+    assert_allclose(again.score_samples(digits), vae.score_samples(digits))
+    assert_allclose(again.sample(4, random_state=1), vae.sample(4, random_state=1))
