@@ -4,6 +4,7 @@
 
 import numpy as np
 import pytest
+from finite_differences import central_differences, relative_error
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
@@ -121,20 +122,6 @@ def draw_weights(kind, rng, n_samples=N_SAMPLES):
     if kind == "real":
         return rng.uniform(0.2, 3.0, n_samples)
     return None
-
-
-def central_differences(fun, theta, h=1e-6):
-    """Gradient of the scalar ``fun`` at ``theta`` by central differences."""
-    gradient = np.empty_like(theta)
-    for k in range(theta.size):
-        step = np.zeros_like(theta)
-        step[k] = h
-        gradient[k] = (fun(theta + step) - fun(theta - step)) / (2 * h)
-    return gradient
-
-
-def relative_error(gradient, numerical):
-    return np.linalg.norm(gradient - numerical) / np.linalg.norm(gradient + numerical)
 
 
 @pytest.mark.parametrize("architecture", sorted(HIDDEN_SIZES))

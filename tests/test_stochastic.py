@@ -7,6 +7,7 @@ import array_api_strict as xps
 import numpy as np
 import pytest
 import sklearn
+from finite_differences import central_differences, relative_error
 from numpy.testing import assert_allclose
 from scipy import sparse
 
@@ -102,19 +103,6 @@ def draw_weights(kind, rng, n_samples=N_SAMPLES):
     if kind == "real":
         return rng.uniform(0.2, 3.0, n_samples)
     return None
-
-
-def central_differences(fun, theta, h=1e-6):
-    gradient = np.empty_like(theta)
-    for k in range(theta.size):
-        step = np.zeros_like(theta)
-        step[k] = h
-        gradient[k] = (fun(theta + step) - fun(theta - step)) / (2 * h)
-    return gradient
-
-
-def relative_error(a, b):
-    return np.linalg.norm(a - b) / np.linalg.norm(a + b)
 
 
 @pytest.mark.parametrize(("beta", "decay", "weights"), PENALTIES)
