@@ -3,6 +3,7 @@
 # License: BSD-3-Clause
 
 import pickle
+import re
 import subprocess
 import sys
 import warnings
@@ -1021,3 +1022,27 @@ def test_string_targets_of_the_regressor_say_it_is_a_regressor():
     assert "MLPClassifier" in str(info.value)
     with pytest.warns(ConvergenceWarning):  # numbers written as strings train
         MLPRegressorGD(max_iter=2).fit(X, ["1.5", "2", "3", "4", "5"])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_cross_entropy_takes_min_max_scaled_data_with_its_rounding(dtype):
+    # MinMaxScaler rounds a feature's maximum to 1 + 2.2e-16 on the breast
+    # cancer data (row 461, feature 13): data in [0, 1] up to rounding fit;
+    # beyond a few units of it they are refused, with the values in full
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.preprocessing import MinMaxScaler
+
+    X = MinMaxScaler().fit_transform(load_breast_cancer().data).astype(dtype)
+    if dtype is np.float64:
+        assert X.max() > 1  # the rounding this test is about
+    ae = AutoEncoder(n_components=3, out_activation="sigmoid", max_iter=3)
+    with pytest.warns(ConvergenceWarning):
+        ae.fit(X)
+    assert np.isfinite(ae.score(X))
+    eps = np.finfo(dtype).eps
+    for bad in (1 + 8 * eps, -8 * eps):
+        X_bad = X.copy()
+        X_bad[0, 0] = bad
+        shown = re.escape(f"{float(X_bad[0, 0]):.17g}")  # in full
+        with pytest.raises(ValueError, match=rf"ranges over \[.*{shown}"):
+            ae.score(X_bad)

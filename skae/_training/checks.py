@@ -78,18 +78,26 @@ def normalized_weights(sample_weight, X):
     return ops.astype(sample_weight / largest, X.dtype)
 
 
+# how far past 0 and 1 data in [0, 1] may be, in units of the dtype's epsilon:
+# MinMaxScaler's (x - min) / (max - min) rounds the maximum to 1 + 2.2e-16
+_UNIT_INTERVAL_SLACK = 4
+
+
 def check_unit_interval(X):
-    """The cross-entropy is defined for data in [0, 1] only."""
+    """The cross-entropy is defined for data in [0, 1] only (up to a few units
+    of rounding, as scalers leave it)."""
     if sparse.issparse(X):
-        low, high = X.min(), X.max()
+        low, high = float(X.min()), float(X.max())
     else:
         ops = ops_for(X)
         low, high = float(ops.min(X)), float(ops.max(X))
-    if low < 0 or high > 1:
+    slack = _UNIT_INTERVAL_SLACK * float(np.finfo(numpy_dtype(X.dtype)).eps)
+    if not (low >= -slack and high <= 1 + slack):
         raise ValueError(
             "loss='cross_entropy' needs data in [0, 1], but X ranges over "
-            f"[{low:.6g}, {high:.6g}]. Scale it first, for example with "
-            "sklearn.preprocessing.MinMaxScaler, or use loss='squared_error'."
+            f"[{low:.17g}, {high:.17g}]. Scale it first, for example with "
+            "sklearn.preprocessing.MinMaxScaler(clip=True) (which keeps new "
+            "data in [0, 1] too), or use loss='squared_error'."
         )
 
 
