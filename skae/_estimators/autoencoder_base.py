@@ -139,14 +139,16 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNet
         y : None
             Ignored.
         X_val : {array-like, sparse matrix} of shape (n_val, n_features), default=None
-            Validation data. When given, ``validation_scores_`` (minus the mean
-            reconstruction loss) and ``validation_loss_curve_`` (the objective
-            J) are recorded every iteration, and early stopping uses them
-            instead of holding out ``validation_fraction`` of ``X``.
+            Validation data. When given, ``validation_scores_`` (the
+            estimator's :meth:`score` of it: minus the mean reconstruction
+            loss, or a variational autoencoder's mean ELBO) and
+            ``validation_loss_curve_`` (the objective J) are recorded every
+            iteration, and early stopping uses them instead of holding out
+            ``validation_fraction`` of ``X``.
 
         Returns
         -------
-        self : AutoEncoder
+        self : object
             The fitted estimator.
         """
         self._validate_hyperparameters(incremental=False)
@@ -173,7 +175,7 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNet
 
         Returns
         -------
-        self : AutoEncoder
+        self : object
             The updated estimator.
         """
         self._validate_hyperparameters(incremental=True)

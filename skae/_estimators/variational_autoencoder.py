@@ -48,7 +48,17 @@ class VariationalAutoEncoder(BaseAutoEncoder):
 
     "sgd" and "adam" draw fresh noise at every step; "lbfgs", which needs a
     deterministic objective, minimises ``J`` for one draw of ``eps`` per
-    sample, fixed for the whole fit (drawn from ``random_state``).
+    sample, fixed for the whole fit (drawn from ``random_state``), and can
+    fit that draw: :meth:`score`, on fresh draws, tells. With fresh noise the
+    epoch's ``J`` is noisy, so the stopping rule (``tol``,
+    ``n_iter_no_change``) can end an adam fit early; a patience of 30-50
+    epochs trains further.
+
+    The identity output's variance, 1/2, is large beside the spread of data
+    in [0, 1] (pixels, ``MinMaxScaler``'s output): there the KL term wins and
+    the posterior collapses to the prior (codes near 0, ``kl_loss_curve_``
+    near 0). For such data use ``out_activation="sigmoid"``, or a smaller
+    ``beta`` (a Gaussian of variance ``beta / 2``).
 
     Parameters
     ----------
