@@ -38,7 +38,12 @@ from sklearn.preprocessing import MinMaxScaler, StandardScaler
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
-from skae import AutoEncoder, MLPRegressorGD, SparseAutoEncoder
+from skae import (
+    AutoEncoder,
+    MLPRegressorGD,
+    SparseAutoEncoder,
+    VariationalAutoEncoder,
+)
 
 pytestmark = pytest.mark.skipif(
     os.name != "posix", reason="a real SIGINT from another thread needs POSIX"
@@ -114,6 +119,10 @@ def _make(kind, solver, mode, max_iter, **params):
     if kind == "sae":
         return SparseAutoEncoder(
             n_components=16, sparsity_target=0.1, sparsity_weight=1.0, **common
+        )
+    if kind == "vae":
+        return VariationalAutoEncoder(
+            n_components=4, hidden_layer_sizes=(16,), out_activation="sigmoid", **common
         )
     return AutoEncoder(n_components=16, **common)
 
@@ -295,6 +304,13 @@ def _record_problems(est, fresh, has_validation, early, same_length=True):
             problems.append(
                 f"best_loss_={est.best_loss_} but min(loss_curve_)={min(curve)}"
             )
+    for name in est._loss_terms:  # J's parts, beside loss_curve_
+        terms = getattr(est, f"{name}_loss_curve_")
+        if len(terms) != len(curve) or not _finite(terms):
+            problems.append(
+                f"torn records: len({name}_loss_curve_)={len(terms)}, "
+                f"len(loss_curve_)={len(curve)}"
+            )
     scores, losses = est.validation_scores_, est.validation_loss_curve_
     if has_validation:
         if scores is None or losses is None:
@@ -424,6 +440,8 @@ CONFIGS = [
     ),
     *(("sae", s, m) for s in SOLVERS for m in ("none", "X_val", "early")),
     *(("ae", s, "X_val") for s in SOLVERS),
+    # the variational autoencoder's term curves are cut back with the others
+    *(("vae", s, "X_val") for s in SOLVERS),
 ]
 
 
