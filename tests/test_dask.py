@@ -173,3 +173,27 @@ def test_two_fits_at_once_on_one_worker_give_each_its_fit_alone(client, digits):
         alone = AutoEncoder(n_components=k, max_iter=40, random_state=0).fit(X)
         assert_allclose(theta, alone._theta, rtol=1e-9, atol=1e-12)
         assert before == after  # the BLAS thread counts are restored
+
+
+@pytest.mark.parametrize(
+    "estimator",
+    [
+        AutoEncoder(n_components=4, solver="adam"),
+        MLPRegressorGD(hidden_layer_sizes=(4,)),
+        MLPClassifierGD(hidden_layer_sizes=(4,)),
+    ],
+    ids=lambda e: type(e).__name__,
+)
+def test_a_batch_of_other_columns_is_refused_with_the_dask_fix(estimator, digits):
+    X, labels = digits
+    y = {"MLPRegressorGD": X[:, 0], "MLPClassifierGD": labels}.get(
+        type(estimator).__name__
+    )
+    kwargs = {"classes": np.unique(labels)} if y is labels else {}
+    args = () if y is None else (y[:100],)
+    estimator.partial_fit(X[:100], *args, **kwargs)
+    before = estimator._theta.copy()
+    fix = r"expecting 64 features.*rechunk\(\{1: -1\}\)"
+    with pytest.raises(ValueError, match=fix):
+        estimator.partial_fit(X[100:200, :32], *(() if y is None else (y[100:200],)))
+    assert_array_equal(estimator._theta, before)

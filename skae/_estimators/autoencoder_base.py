@@ -181,7 +181,8 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNet
         self._validate_hyperparameters(incremental=True)
         reset = not hasattr(self, "_theta")
         with self._rollback_on_error(keep_divergence=False):
-            X = self._validate_input(X, reset=reset, method="partial_fit")
+            with self._batch_width_explained():
+                X = self._validate_input(X, reset=reset, method="partial_fit")
             return self._fit_network(X, X, incremental=True)
 
     def transform(self, X):

@@ -162,6 +162,22 @@ class BaseNetwork(TrainableNetwork, BaseEstimator):
     # -- fitting ----------------------------------------------------
 
     @contextmanager
+    def _batch_width_explained(self):
+        """Say why ``partial_fit``'s batches must keep the first one's columns,
+        and how a column-chunked dask array loses them."""
+        try:
+            yield
+        except ValueError as error:
+            if "features, but" not in str(error):
+                raise
+            raise ValueError(
+                f"{error} partial_fit continues the network fitted on the first "
+                "batch, so every batch needs its columns. A dask array chunked "
+                "across columns gives dask-ml's Incremental only its first "
+                "column block: join the columns with X.rechunk({1: -1})."
+            ) from error
+
+    @contextmanager
     def _rollback_on_error(self, keep_divergence):
         """Leave the estimator exactly as it was if the block raises.
 

@@ -145,9 +145,10 @@ class BaseMLP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNetwork):
         self._validate_hyperparameters(incremental=True)
         reset = not hasattr(self, "_theta")
         with self._rollback_on_error(keep_divergence=False):
-            X, y, w = self._validate_training_data(
-                X, y, sample_weight, reset, method="partial_fit", **target_options
-            )
+            with self._batch_width_explained():
+                X, y, w = self._validate_training_data(
+                    X, y, sample_weight, reset, method="partial_fit", **target_options
+                )
             return self._fit_network(X, y, w, incremental=True)
 
     def _validate_input(self, X, method="predict"):
