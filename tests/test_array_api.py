@@ -323,7 +323,9 @@ def test_a_fit_in_a_namespace_is_the_numpy_fit(
         assert type(value) is type(data_xp[0]), name
         assert value.dtype == xp.float64, name
         assert_allclose(np.asarray(value), expected[name], rtol=1e-5, atol=1e-10)
-    assert float(estimator.score(*data_xp)) == pytest.approx(expected_score, rel=1e-8)
+    # scikit-learn's accuracy in PyTorch is a mean in torch's default float32
+    rel = 1e-6 if kind.endswith("classifier") and namespace == "torch" else 1e-8
+    assert float(estimator.score(*data_xp)) == pytest.approx(expected_score, rel=rel)
 
 
 @pytest.mark.parametrize("kind", ["regressor", "autoencoder"])
