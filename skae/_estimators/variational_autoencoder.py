@@ -14,6 +14,7 @@ from skae._math.array_api import ops_for
 from skae._math.losses import LOSSES
 from skae._math.namespaces import numpy_dtype, to_namespace_of
 from skae._math.penalties import GaussianKL
+from skae._math.stochastic import GaussianDraw
 from skae._training.checks import check_unit_interval
 
 # draws of eps, the same for every sample, of the ELBO that scores a sample
@@ -359,16 +360,15 @@ class VariationalAutoEncoder(BaseAutoEncoder):
             check_unit_interval(X)
         loss = LOSSES[self._fitted_loss]()
         ops = ops_for(self._theta)
-        k, p = self._n_features_out, self._code_layer
-        eps = self._score_eps
+        p, eps = self._code_layer, self._score_eps
         kl = GaussianKL(1.0)
         out = None
         for rows, H in self._forward_chunks(X, stop=p):
             X_rows = X[rows, :] if rows.stop - rows.start < X.shape[0] else X
-            sigma = ops.exp(ops.multiply(H[:, k:], 0.5))
             losses = kl.sample_values(H)
             for draw in range(eps.shape[0]):
-                Z = ops.add(H[:, :k], ops.multiply(sigma, eps[draw : draw + 1, :]))
+                # the core's draw, one row of eps broadcast to every sample
+                Z = GaussianDraw(eps[draw : draw + 1, :]).forward(H)
                 activations, logits = self._network.forward(self._theta, Z, start=p)
                 reconstruction = loss.value(X_rows, activations[-1], logits)
                 losses = ops.add(losses, reconstruction / eps.shape[0])
