@@ -549,8 +549,8 @@ def test_a_fitted_model_owns_its_activation(rng):
     reg.set_params(activation__alpha=0.9)  # changes the object both were given
     assert shared.alpha == 0.9
     assert np.array_equal(reg.predict(X), before)
-    assert reg._network.hidden == PReLU(alpha=0.1)
-    assert other._network.hidden is not reg._network.hidden
+    assert reg._network.activation(0) == PReLU(alpha=0.1)
+    assert other._network.activation(0) is not reg._network.activation(0)
     # continuing with another alpha is a changed architecture
     with pytest.raises(ValueError, match="warm_start=False"):
         reg.partial_fit(X, y)

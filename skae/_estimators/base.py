@@ -16,7 +16,7 @@ from sklearn.utils._param_validation import (
 )
 from sklearn.utils.validation import check_is_fitted
 
-from skae._math.activations import ACTIVATIONS, Activation
+from skae._math.activations import ACTIVATIONS, Activation, get_activation
 from skae._training.pretraining import GreedyPretraining
 from skae._training.trainable import TrainableNetwork
 from skae._training.user_warnings import warn_user
@@ -47,7 +47,13 @@ class BaseNetwork(TrainableNetwork, BaseEstimator):
             "array-like",
             Interval(Integral, 1, None, closed="left"),
         ],
-        "activation": [StrOptions(set(ACTIVATIONS) | {"logistic"}), Activation],
+        # or a sequence, one per hidden layer (checked by _per_hidden_layer)
+        "activation": [
+            StrOptions(set(ACTIVATIONS) | {"logistic"}),
+            Activation,
+            "array-like",
+        ],
+        "dropout": [Interval(Real, 0, 1, closed="left"), "array-like"],
         "init": [StrOptions({"random", "greedy"})],
         "solver": [StrOptions({"sgd", "adam", "lbfgs"})],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
@@ -55,9 +61,13 @@ class BaseNetwork(TrainableNetwork, BaseEstimator):
             StrOptions({"auto", "full"}),
             Interval(Integral, 1, None, closed="left"),
         ],
-        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
+        "learning_rate": [
+            StrOptions({"constant", "invscaling", "adaptive", "cosine", "step"})
+        ],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "power_t": [Interval(Real, 0, None, closed="left")],
+        "lr_period": [Interval(Integral, 1, None, closed="left"), None],
+        "lr_step_factor": [Interval(Real, 0, 1, closed="right")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "shuffle": ["boolean"],
         "random_state": ["random_state"],
@@ -79,7 +89,13 @@ class BaseNetwork(TrainableNetwork, BaseEstimator):
     }
 
     # integer parameters, where a bool (an Integral to Python) is refused
-    _integer_parameters = ("batch_size", "max_iter", "n_iter_no_change", "max_fun")
+    _integer_parameters = (
+        "batch_size",
+        "lr_period",
+        "max_iter",
+        "n_iter_no_change",
+        "max_fun",
+    )
 
     # the parameters that set the widths of the layers, named in memory errors
     def _hidden_layer_sizes(self):
@@ -125,6 +141,116 @@ class BaseNetwork(TrainableNetwork, BaseEstimator):
                     f"int, not a bool; got {value!r}."
                 )
         self._hidden_layer_sizes()
+        n_hidden = self._n_hidden_layers()
+        self._hidden_activations(n_hidden)
+        if self._dropout_rates(n_hidden) and self.solver == "lbfgs":
+            raise ValueError(
+                "dropout needs solver='sgd' or 'adam': L-BFGS's line search "
+                "compares the objective at several points, which a new mask "
+                "at every evaluation makes incomparable (and one mask for the "
+                "whole fit would drop the same units throughout). Use a "
+                f"stochastic solver, or dropout=0 (got dropout={self.dropout!r})."
+            )
+
+    # -- settings per hidden layer ----------------------------------------
+
+    def _n_hidden_layers(self):
+        """How many hidden layers the network has (the data's widths aside)."""
+        return len(self._layer_sizes(1, 1)) - 2
+
+    def _per_hidden_layer(self, name, n_hidden):
+        """Parameter ``name``'s value for each of the ``n_hidden`` hidden
+        layers, bottom first: one value for all, or a sequence of one per
+        hidden layer, or, where the decoder mirrors the encoder, one per
+        encoder layer (the code included), which the decoder's layers repeat
+        in reverse. A stochastic layer (a VAE's Gaussian) takes none: None."""
+        value = getattr(self, name)
+        stochastic = self._stochastic_layer()
+        free = [i for i in range(n_hidden) if i + 1 != stochastic]
+        if not isinstance(value, (list, tuple, np.ndarray)):
+            entries = [value] * len(free)
+        else:
+            entries = list(value.tolist() if isinstance(value, np.ndarray) else value)
+            n = len(free)
+            if self._decoder_mirrors_encoder and n > 1 and len(entries) == (n + 1) // 2:
+                entries += entries[: n // 2][::-1]
+            elif len(entries) != n or (
+                isinstance(value, np.ndarray) and value.ndim != 1
+            ):
+                raise InvalidParameterError(
+                    f"{name}={value!r} has {len(entries)} entries, but "
+                    f"{self._layers_explained(n)}: give one {name} for all, "
+                    + self._sequence_lengths(n)
+                )
+        values = [None] * n_hidden
+        for index, entry in zip(free, entries):
+            values[index] = entry
+        return values
+
+    def _layers_explained(self, n):
+        """The hidden layers of the network, as the length errors say it."""
+        sizes = f"hidden_layer_sizes={self.hidden_layer_sizes!r}"
+        layers = "1 hidden layer" if n == 1 else f"{n} hidden layers"
+        if not self._decoder_mirrors_encoder:
+            return f"{sizes} gives {layers}"
+        if self._stochastic_layer() is None:
+            return f"{sizes} gives {layers} (the encoder's, the code, the decoder's)"
+        return (
+            f"{sizes} gives {layers} besides the Gaussian's mean and "
+            "log-variance (the encoder's and the decoder's)"
+        )
+
+    def _sequence_lengths(self, n):
+        if not self._decoder_mirrors_encoder or n <= 1:
+            return f"or one per hidden layer ({n})."
+        return (
+            f"one per hidden layer ({n}), or one per encoder layer "
+            f"({(n + 1) // 2}), which the decoder mirrors."
+        )
+
+    def _hidden_activations(self, n_hidden):
+        activations = []
+        for index, activation in enumerate(
+            self._per_hidden_layer("activation", n_hidden)
+        ):
+            if activation is None:  # the Gaussian's parameters: the network's own
+                activation = "identity"
+            try:
+                activations.append(get_activation(activation))
+            except ValueError as error:
+                where = (
+                    ""
+                    if isinstance(self.activation, (str, Activation))
+                    else f" (hidden layer {index + 1})"
+                )
+                raise InvalidParameterError(f"activation{where}: {error}") from error
+        if self._tied_weights() and [repr(a) for a in activations] != [
+            repr(a) for a in activations[::-1]
+        ]:
+            raise InvalidParameterError(
+                "Tied weights share each encoder layer's weights with its mirror "
+                "decoder layer, so the activations must mirror too; got "
+                f"activation={self.activation!r}. Give one per encoder layer "
+                "(the decoder repeats them in reverse), or tied_weights=False."
+            )
+        return activations
+
+    def _dropout_rates(self, n_hidden):
+        rates = {}
+        for index, rate in enumerate(self._per_hidden_layer("dropout", n_hidden)):
+            if rate is None:  # the Gaussian's parameters are never dropped
+                continue
+            if isinstance(rate, (bool, np.bool_)) or not (
+                isinstance(rate, Real) and 0 <= rate < 1
+            ):
+                raise InvalidParameterError(
+                    "dropout is the probability of dropping a unit, in [0, 1), "
+                    "for all hidden layers or for each; got "
+                    f"dropout={self.dropout!r}."
+                )
+            if rate > 0:
+                rates[index + 1] = float(rate)
+        return rates
 
     def _greedy_pretraining(self):
         return GreedyPretraining(self)

@@ -36,10 +36,17 @@ class MLPRegressorGD(RegressorMixin, BaseMLP):
     ----------
     hidden_layer_sizes : array-like of int, default=(100,)
         Width of each hidden layer.
-    activation : str or Activation, default="relu"
+    activation : str, Activation or sequence of them, default="relu"
         Activation of the hidden layers: a name in
         :data:`skae.activations.ACTIVATIONS` (or ``"logistic"``), or an
-        activation object such as ``PReLU(alpha=0.1)``.
+        activation object such as ``PReLU(alpha=0.1)``; or a sequence of
+        them, one per hidden layer, bottom first (``("tanh", "relu")``).
+    dropout : float or sequence of float, default=0.0
+        Probability of dropping each unit of a hidden layer during training
+        (inverted dropout, Srivastava et al., 2014: the kept units are scaled
+        by ``1 / (1 - p)``), in ``[0, 1)``; one for all hidden layers or one
+        per hidden layer. The masks are drawn from ``random_state``; predicting
+        and scoring never drop. Needs ``solver="sgd"`` or ``"adam"``.
     init : {"random", "greedy"}, default="random"
         Initialisation of a fresh network. ``"random"``: Glorot-uniform
         weights and zero biases. ``"greedy"``: greedy layer-wise pretraining
@@ -72,12 +79,33 @@ class MLPRegressorGD(RegressorMixin, BaseMLP):
     batch_size : int, "auto" or "full", default="auto"
         Samples per gradient step of "sgd" and "adam": "auto" is
         ``min(200, n_samples)``, "full" the whole training set.
-    learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
-        Step-size schedule of "sgd".
+    learning_rate : {"constant", "invscaling", "adaptive", "cosine", "step"}, \
+            default="constant"
+        Step-size schedule. scikit-learn's three apply to "sgd" only ("adam"
+        ignores them, as scikit-learn's does): "constant" keeps
+        ``learning_rate_init``, "invscaling" divides it by
+        ``(t + 1) ** power_t`` (``t`` the samples seen) and "adaptive" by 5
+        each time the loss stops improving (``n_iter_no_change``). "cosine"
+        and "step" change it between epochs for "sgd" and "adam" alike (see
+        ``lr_period``). "lbfgs" ignores it.
     learning_rate_init : float, default=0.001
         Initial step size of "sgd" and "adam".
     power_t : float, default=0.5
         Exponent of the "invscaling" schedule.
+    lr_period : int or None, default=None
+        Period ``P``, in epochs, of the "cosine" and "step" schedules. With
+        ``e`` the epochs the solver has completed (counted across partial_fit
+        calls and warm starts), ``eta0 = learning_rate_init`` and
+        ``eta_min = 1e-3 * eta0``, "cosine" sets
+        ``eta = eta_min + (eta0 - eta_min) * (1 + cos(pi * e' / P)) / 2``
+        with ``e' = e mod P``: a warm restart at ``eta0`` every ``P`` epochs
+        (SGDR, Loshchilov and Hutter 2017); None means ``P = max_iter`` and
+        ``e' = min(e, P)``: one cycle, after which ``eta`` stays ``eta_min``.
+        "step" sets ``eta = eta0 * lr_step_factor ** floor(e / P)``; None
+        means ``P = ceil(max_iter / 3)``.
+    lr_step_factor : float, default=0.1
+        Factor in (0, 1] by which "step" multiplies the step size every
+        ``lr_period`` epochs.
     max_iter : int, default=1000
         Maximum number of epochs ("sgd", "adam") or iterations ("lbfgs").
     shuffle : bool, default=True

@@ -35,6 +35,7 @@ class BaseMLP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNetwork):
         hidden_layer_sizes=(100,),
         *,
         activation="relu",
+        dropout=0.0,
         init="random",
         pretrain_corruption=None,
         pretrain_corruption_level=0.3,
@@ -44,6 +45,8 @@ class BaseMLP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNetwork):
         learning_rate="constant",
         learning_rate_init=0.001,
         power_t=0.5,
+        lr_period=None,
+        lr_step_factor=0.1,
         max_iter=1000,
         shuffle=True,
         random_state=None,
@@ -62,6 +65,7 @@ class BaseMLP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNetwork):
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
+        self.dropout = dropout
         self.init = init
         self.pretrain_corruption = pretrain_corruption
         self.pretrain_corruption_level = pretrain_corruption_level
@@ -71,6 +75,8 @@ class BaseMLP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNetwork):
         self.learning_rate = learning_rate
         self.learning_rate_init = learning_rate_init
         self.power_t = power_t
+        self.lr_period = lr_period
+        self.lr_step_factor = lr_step_factor
         self.max_iter = max_iter
         self.shuffle = shuffle
         self.random_state = random_state

@@ -7,7 +7,7 @@ from numbers import Real
 from sklearn.utils._param_validation import Interval
 
 from skae._estimators.autoencoder_base import BaseAutoEncoder
-from skae._math.activations import ACTIVATIONS, get_activation
+from skae._math.activations import ACTIVATIONS
 from skae._math.array_api import ops_for
 from skae._math.namespaces import widest_float
 from skae._math.penalties import KLSparsity
@@ -44,8 +44,21 @@ class SparseAutoEncoder(BaseAutoEncoder):
     hidden_layer_sizes : array-like of int, default=()
         Widths of extra encoder layers before the code; the decoder mirrors
         them in reverse order.
-    activation : str or Activation, default="sigmoid"
-        Activation ``s_f`` of the encoder and decoder hidden layers.
+    activation : str, Activation or sequence of them, default="sigmoid"
+        Activation ``s_f`` of the encoder and decoder hidden layers (a name
+        in :data:`skae.activations.ACTIVATIONS` or an activation object), or
+        a sequence of them: one per encoder layer and the code, bottom first,
+        which the decoder mirrors (``("relu", "sigmoid")`` for one hidden
+        layer: relu, a sigmoid code, relu), or one per hidden layer of the
+        whole network. Tied weights need mirrored activations.
+    dropout : float or sequence of float, default=0.0
+        Probability of dropping each unit of a hidden layer (the code
+        included) during training (inverted dropout, Srivastava et al., 2014:
+        the kept units are scaled by ``1 / (1 - p)``), in ``[0, 1)``; one for
+        all, one per hidden layer, or one per encoder layer and the code,
+        which the decoder mirrors. The masks are drawn from ``random_state``;
+        encoding, decoding and scoring never drop. Needs ``solver="sgd"`` or
+        ``"adam"``.
     out_activation : {"identity", "sigmoid"}, default="identity"
         Decoder output activation ``s_g``.
     loss : {"auto", "squared_error", "cross_entropy"}, default="auto"
@@ -95,12 +108,33 @@ class SparseAutoEncoder(BaseAutoEncoder):
         Strength ``lambda`` of the L2 penalty on the weights.
     batch_size : int, "auto" or "full", default="auto"
         Samples per step of "sgd" and "adam".
-    learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
-        Step-size schedule of "sgd".
+    learning_rate : {"constant", "invscaling", "adaptive", "cosine", "step"}, \
+            default="constant"
+        Step-size schedule. scikit-learn's three apply to "sgd" only ("adam"
+        ignores them, as scikit-learn's does): "constant" keeps
+        ``learning_rate_init``, "invscaling" divides it by
+        ``(t + 1) ** power_t`` (``t`` the samples seen) and "adaptive" by 5
+        each time the loss stops improving (``n_iter_no_change``). "cosine"
+        and "step" change it between epochs for "sgd" and "adam" alike (see
+        ``lr_period``). "lbfgs" ignores it.
     learning_rate_init : float, default=0.001
         Initial step size of "sgd" and "adam".
     power_t : float, default=0.5
         Exponent of the "invscaling" schedule.
+    lr_period : int or None, default=None
+        Period ``P``, in epochs, of the "cosine" and "step" schedules. With
+        ``e`` the epochs the solver has completed (counted across partial_fit
+        calls and warm starts), ``eta0 = learning_rate_init`` and
+        ``eta_min = 1e-3 * eta0``, "cosine" sets
+        ``eta = eta_min + (eta0 - eta_min) * (1 + cos(pi * e' / P)) / 2``
+        with ``e' = e mod P``: a warm restart at ``eta0`` every ``P`` epochs
+        (SGDR, Loshchilov and Hutter 2017); None means ``P = max_iter`` and
+        ``e' = min(e, P)``: one cycle, after which ``eta`` stays ``eta_min``.
+        "step" sets ``eta = eta0 * lr_step_factor ** floor(e / P)``; None
+        means ``P = ceil(max_iter / 3)``.
+    lr_step_factor : float, default=0.1
+        Factor in (0, 1] by which "step" multiplies the step size every
+        ``lr_period`` epochs.
     max_iter : int, default=1000
         Maximum number of epochs or L-BFGS iterations.
     shuffle : bool, default=True
@@ -208,6 +242,7 @@ class SparseAutoEncoder(BaseAutoEncoder):
         sparsity_weight=1.0,
         hidden_layer_sizes=(),
         activation="sigmoid",
+        dropout=0.0,
         out_activation="identity",
         loss="auto",
         tied_weights=False,
@@ -220,6 +255,8 @@ class SparseAutoEncoder(BaseAutoEncoder):
         learning_rate="constant",
         learning_rate_init=0.001,
         power_t=0.5,
+        lr_period=None,
+        lr_step_factor=0.1,
         max_iter=1000,
         shuffle=True,
         random_state=None,
@@ -239,6 +276,7 @@ class SparseAutoEncoder(BaseAutoEncoder):
         self.n_components = n_components
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
+        self.dropout = dropout
         self.out_activation = out_activation
         self.loss = loss
         self.tied_weights = tied_weights
@@ -251,6 +289,8 @@ class SparseAutoEncoder(BaseAutoEncoder):
         self.learning_rate = learning_rate
         self.learning_rate_init = learning_rate_init
         self.power_t = power_t
+        self.lr_period = lr_period
+        self.lr_step_factor = lr_step_factor
         self.max_iter = max_iter
         self.shuffle = shuffle
         self.random_state = random_state
@@ -277,7 +317,9 @@ class SparseAutoEncoder(BaseAutoEncoder):
     def _check_setup(self, T):
         super()._check_setup(T)
         check_sparsity_weight(self.sparsity_weight, self.sparsity_target, T.dtype)
-        low, high = get_activation(self.activation).output_range
+        hidden = self._hidden_activations(self._n_hidden_layers())
+        code = hidden[len(hidden) // 2]  # the middle hidden layer
+        low, high = code.output_range
         if self.sparsity_weight > 0 and (low < 0 or high > 1):
             allowed = sorted(
                 name
@@ -287,7 +329,8 @@ class SparseAutoEncoder(BaseAutoEncoder):
             raise ValueError(
                 f"sparsity_weight > 0 needs a code activation with values in [0, 1], "
                 f"so that the mean activation rho_hat is a probability; got "
-                f"activation={self.activation!r}. Allowed activations: "
+                f"{code!r} from activation={self.activation!r}. Allowed "
+                "activations: "
                 f"{', '.join(allowed)} (or set sparsity_weight=0)."
             )
 

@@ -68,8 +68,19 @@ class VariationalAutoEncoder(BaseAutoEncoder):
     hidden_layer_sizes : array-like of int, default=()
         Widths of the encoder's hidden layers before the Gaussian's
         parameters; the decoder mirrors them in reverse order.
-    activation : str or Activation, default="relu"
-        Activation of the encoder's and decoder's hidden layers.
+    activation : str, Activation or sequence of them, default="relu"
+        Activation of the encoder's and decoder's hidden layers, or a
+        sequence of them: one per encoder hidden layer, bottom first, which
+        the decoder mirrors, or one per hidden layer of both. The Gaussian's
+        mean and log-variance are linear.
+    dropout : float or sequence of float, default=0.0
+        Probability of dropping each unit of a hidden layer during training
+        (inverted dropout, Srivastava et al., 2014: the kept units are scaled
+        by ``1 / (1 - p)``), in ``[0, 1)``; one for all, one per hidden layer
+        or one per encoder layer, which the decoder mirrors. The Gaussian's
+        mean and log-variance are never dropped, nor is anything when
+        encoding, decoding, sampling or scoring. The masks are drawn from
+        ``random_state``. Needs ``solver="sgd"`` or ``"adam"``.
     out_activation : {"identity", "sigmoid"}, default="identity"
         Decoder output: the mean of a Gaussian or a Bernoulli likelihood.
     loss : {"auto", "squared_error", "cross_entropy"}, default="auto"
@@ -86,12 +97,33 @@ class VariationalAutoEncoder(BaseAutoEncoder):
         Strength ``lambda`` of the L2 penalty on the weights.
     batch_size : int, "auto" or "full", default="auto"
         Samples per step of "sgd" and "adam".
-    learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
-        Step-size schedule of "sgd".
+    learning_rate : {"constant", "invscaling", "adaptive", "cosine", "step"}, \
+            default="constant"
+        Step-size schedule. scikit-learn's three apply to "sgd" only ("adam"
+        ignores them, as scikit-learn's does): "constant" keeps
+        ``learning_rate_init``, "invscaling" divides it by
+        ``(t + 1) ** power_t`` (``t`` the samples seen) and "adaptive" by 5
+        each time the loss stops improving (``n_iter_no_change``). "cosine"
+        and "step" change it between epochs for "sgd" and "adam" alike (see
+        ``lr_period``). "lbfgs" ignores it.
     learning_rate_init : float, default=0.001
         Initial step size of "sgd" and "adam".
     power_t : float, default=0.5
         Exponent of the "invscaling" schedule.
+    lr_period : int or None, default=None
+        Period ``P``, in epochs, of the "cosine" and "step" schedules. With
+        ``e`` the epochs the solver has completed (counted across partial_fit
+        calls and warm starts), ``eta0 = learning_rate_init`` and
+        ``eta_min = 1e-3 * eta0``, "cosine" sets
+        ``eta = eta_min + (eta0 - eta_min) * (1 + cos(pi * e' / P)) / 2``
+        with ``e' = e mod P``: a warm restart at ``eta0`` every ``P`` epochs
+        (SGDR, Loshchilov and Hutter 2017); None means ``P = max_iter`` and
+        ``e' = min(e, P)``: one cycle, after which ``eta`` stays ``eta_min``.
+        "step" sets ``eta = eta0 * lr_step_factor ** floor(e / P)``; None
+        means ``P = ceil(max_iter / 3)``.
+    lr_step_factor : float, default=0.1
+        Factor in (0, 1] by which "step" multiplies the step size every
+        ``lr_period`` epochs.
     max_iter : int, default=1000
         Maximum number of epochs or L-BFGS iterations.
     shuffle : bool, default=True
@@ -206,6 +238,7 @@ class VariationalAutoEncoder(BaseAutoEncoder):
         *,
         hidden_layer_sizes=(),
         activation="relu",
+        dropout=0.0,
         out_activation="identity",
         loss="auto",
         beta=1.0,
@@ -216,6 +249,8 @@ class VariationalAutoEncoder(BaseAutoEncoder):
         learning_rate="constant",
         learning_rate_init=0.001,
         power_t=0.5,
+        lr_period=None,
+        lr_step_factor=0.1,
         max_iter=1000,
         shuffle=True,
         random_state=None,
@@ -235,6 +270,7 @@ class VariationalAutoEncoder(BaseAutoEncoder):
         self.n_components = n_components
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
+        self.dropout = dropout
         self.out_activation = out_activation
         self.loss = loss
         self.beta = beta
@@ -245,6 +281,8 @@ class VariationalAutoEncoder(BaseAutoEncoder):
         self.learning_rate = learning_rate
         self.learning_rate_init = learning_rate_init
         self.power_t = power_t
+        self.lr_period = lr_period
+        self.lr_step_factor = lr_step_factor
         self.max_iter = max_iter
         self.shuffle = shuffle
         self.random_state = random_state

@@ -24,8 +24,9 @@ class Network:
     ----------
     layer_sizes : sequence of int
         Widths ``(n_0, n_1, ..., n_L)``, input first and output last.
-    hidden : Activation
-        Activation of every hidden layer.
+    hidden : Activation or sequence of Activation
+        Activation of every hidden layer, or of each (one per hidden layer,
+        bottom first).
     output : Activation
         Activation of the output layer.
     tied : bool, default=False
@@ -43,7 +44,6 @@ class Network:
 
     def __init__(self, layer_sizes, hidden, output, tied=False, stochastic=None):
         self.layer_sizes = tuple(int(n) for n in layer_sizes)
-        self.hidden = hidden
         self.output = output
         self.tied = tied
         self.stochastic = stochastic
@@ -89,7 +89,15 @@ class Network:
             w_start += n_in * n_out if owns else 0
             b_start += n_out
         self._views = {}
-        self._activations = [hidden] * (self.n_layers - 1) + [output]
+        if isinstance(hidden, (list, tuple)):
+            if len(hidden) != self.n_layers - 1:
+                raise ValueError(
+                    f"One activation per hidden layer: got {len(hidden)} for the "
+                    f"{self.n_layers - 1} hidden layers of {self.layer_sizes}."
+                )
+            self._activations = [*hidden, output]
+        else:
+            self._activations = [hidden] * (self.n_layers - 1) + [output]
         if stochastic is not None:  # the Gaussian's parameters are unconstrained
             self._activations[stochastic - 1] = Identity()
 
@@ -97,6 +105,11 @@ class Network:
         state = self.__dict__.copy()
         state["_views"] = {}  # a cache of views of arrays that are not ours
         return state
+
+    @property
+    def hidden_activations(self):
+        """The activation of each hidden layer, bottom first."""
+        return self._activations[:-1]
 
     def activation(self, layer):
         """Activation function of layer ``layer`` (0-based, output last)."""
@@ -158,7 +171,9 @@ class Network:
         """Work arrays for batches of up to ``n_rows`` samples, reused every step."""
         return Workspace(self.layer_sizes, n_rows, dtype)
 
-    def forward(self, theta, X, start=0, stop=None, workspace=None, draw=None):
+    def forward(
+        self, theta, X, start=0, stop=None, workspace=None, draw=None, dropout=None
+    ):
         """Run layers ``start`` to ``stop - 1`` on the input ``X``.
 
         Parameters
@@ -175,6 +190,9 @@ class Network:
             With a stochastic layer run through (``start < p < stop``): the
             draw of ``z`` from its activations, kept for :meth:`backward`. By
             default the layer after it gets the mean ``mu``.
+        dropout : Dropout, default=None
+            During training, the masks of the dropped hidden layers: each
+            such layer's input is ``a * m``, kept for :meth:`backward`.
 
         Returns
         -------
@@ -195,6 +213,8 @@ class Network:
             A = activations[-1]
             if layer == self.stochastic and layer > start:  # z from mu, log sigma^2
                 A = _mean(A) if draw is None else draw.forward(A)
+            elif dropout is not None and layer in dropout:
+                A = dropout.forward(layer, A)
             logits = _product(A, W, out)
             logits += b
             activation = self.activation(layer)
@@ -242,6 +262,7 @@ class Network:
         activation_grads=None,
         workspace=None,
         draw=None,
+        dropout=None,
     ):
         """Backpropagate ``output_delta`` and write the gradient into ``gradient``.
 
@@ -265,6 +286,8 @@ class Network:
         draw : GaussianDraw, default=None
             The draw :meth:`forward` made at the stochastic layer (None: it
             passed the mean on).
+        dropout : Dropout, default=None
+            The masks :meth:`forward` applied to hidden layers.
         """
         activation_grads = activation_grads or {}
         ops = ops_for(gradient)
@@ -276,8 +299,11 @@ class Network:
             dW, db = grads[layer]
             A = activations[layer]
             sampled = layer == self.stochastic
+            dropped = dropout is not None and layer in dropout
             if sampled:  # the layer's input was the draw z, or the mean
                 A = _mean(A) if draw is None else draw.z
+            elif dropped:  # the layer's input was a * m
+                A = dropout.inputs[layer]
             owner = self._owner[layer]
             if owner != layer:
                 # tied decoder layer, first to reach the shared weights: its
@@ -302,6 +328,8 @@ class Network:
                 error = ops.multiply(delta, W.T, out=error)
             else:
                 error = ops.matmul(delta, W.T, out=error)
+            if dropped:  # dJ/da from dJ/d(a * m)
+                error = dropout.backward(layer, error)
             if layer in activation_grads:
                 error += activation_grads[layer]
             output = activations[layer]  # of layer - 1: [mu | log sigma^2] too

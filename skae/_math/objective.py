@@ -43,6 +43,10 @@ class Objective:
         Where the ``eps`` of the network's stochastic layer comes from; each
         evaluation restarts it (a fixed stream gives a deterministic J).
         Without it the stochastic layer passes its mean on.
+    dropout : DropoutMasks, default=None
+        Training's dropout on hidden layers: each evaluation of ``J`` and its
+        gradient (:meth:`loss_and_gradient`, :meth:`value`) draws the masks of
+        its rows; :meth:`sample_losses`, which scores, never drops.
     """
 
     def __init__(
@@ -55,8 +59,10 @@ class Objective:
         chunk_rows=None,
         latent_kl=None,
         latent_noise=None,
+        dropout=None,
     ):
         self.network = network
+        self.dropout = dropout
         self.chunk_rows = chunk_rows
         self.loss = loss
         self.weight_decay = weight_decay
@@ -159,8 +165,9 @@ class Objective:
         the KL term of these rows alone is added too (the batch is whole)."""
         workspace = self._workspace(X.shape[0], theta)
         draw = self._draw(X.shape[0], theta)
+        dropout = self._dropout(X.shape[0], theta)
         activations, logits = self.network.forward(
-            theta, X, workspace=workspace, draw=draw
+            theta, X, workspace=workspace, draw=draw, dropout=dropout
         )
         loss, output_delta = self.loss.loss_and_delta(
             T,
@@ -197,6 +204,7 @@ class Objective:
             activation_grads,
             workspace,
             draw=draw,
+            dropout=dropout,
         )
         return loss
 
@@ -216,7 +224,11 @@ class Objective:
             workspace = self._workspace(_n(rows), theta)
             X_rows, T_rows = _take_pair(X, T, rows)
             activations, logits = self.network.forward(
-                theta, X_rows, workspace=workspace, draw=self._draw(_n(rows), theta)
+                theta,
+                X_rows,
+                workspace=workspace,
+                draw=self._draw(_n(rows), theta),
+                dropout=self._dropout(_n(rows), theta),
             )
             losses = self.loss.value(T_rows, activations[-1], logits)
             part = _rows_of(share, rows)
@@ -237,31 +249,46 @@ class Objective:
 
     def _mean_code(self, theta, X, share, chunks):
         """``rho_hat``: the (weighted) mean activation of the sparse layer,
-        over all the rows, chunk by chunk."""
+        over all the rows, chunk by chunk. With dropout, through the masks
+        the pass after it draws again (the stream is rewound): the same
+        network for ``rho_hat`` as for the loss."""
         rho_hat = 0.0
         ops = ops_for(theta)
+        start = None if self.dropout is None else self.dropout.position()
         for rows in chunks:
             workspace = self._workspace(_n(rows), theta)
             activations, _ = self.network.forward(
-                theta, _take(X, rows), stop=self.sparse_layer, workspace=workspace
+                theta,
+                _take(X, rows),
+                stop=self.sparse_layer,
+                workspace=workspace,
+                dropout=self._dropout(_n(rows), theta),
             )
             part = _rows_of(share, rows)
             if isinstance(part, float):  # 1 / n: a sum, not the chunk's mean
                 rho_hat = rho_hat + part * ops.sum(activations[-1], axis=0)
             else:
                 rho_hat = rho_hat + part[:, 0] @ activations[-1]
+        if start is not None:
+            self.dropout.rewind(start)
         return rho_hat
 
-    def with_fixed_noise(self):
-        """This objective, or with a stochastic layer's running noise a copy
-        whose noise is one fixed stream (a deterministic J, to score with)."""
+    def for_scoring(self):
+        """This objective as held-out data is scored with: deterministic.
+
+        Itself, or a copy whose stochastic layer's running noise is one
+        fixed stream and which never drops (validation J is that of the
+        network that predicts)."""
         noise = self.latent_noise
-        if noise is None or noise.fixed:
+        running = noise is not None and not noise.fixed
+        if not running and self.dropout is None:
             return self
         copy = object.__new__(Objective)
         copy.__dict__.update(self.__dict__)
         copy.__dict__.pop("_buffers", None)  # its own work arrays
-        copy.latent_noise = GaussianNoise(noise.seed, fixed=True)
+        if running:
+            copy.latent_noise = GaussianNoise(noise.seed, fixed=True)
+        copy.dropout = None
         return copy
 
     def _begin_terms(self):
@@ -274,9 +301,18 @@ class Objective:
         self.last_terms["kl"] += kl
 
     def _restart_noise(self):
-        """Begin an evaluation of J: the stochastic layer's noise restarts."""
+        """Begin an evaluation of J: the stochastic layer's noise and the
+        dropout masks restart."""
         if self.latent_noise is not None:
             self.latent_noise.restart()
+        if self.dropout is not None:
+            self.dropout.restart()
+
+    def _dropout(self, n_rows, theta):
+        """The dropout masks of the next ``n_rows`` rows, or None."""
+        if self.dropout is None:
+            return None
+        return self.dropout.draw(n_rows, self.network.layer_sizes, theta)
 
     def _draw(self, n_rows, theta):
         """The stochastic layer's draw for the next ``n_rows`` rows, or None

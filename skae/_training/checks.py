@@ -12,7 +12,6 @@ import numpy as np
 from scipy import sparse
 from sklearn.utils.validation import _check_sample_weight
 
-from skae._math.activations import get_activation
 from skae._math.array_api import ops_for
 from skae._math.namespaces import (
     check_same_namespace,
@@ -173,13 +172,19 @@ def check_architecture(estimator, n_features, n_outputs):
     """warm_start and partial_fit continue the fitted network: its shape and
     activations must be the ones the current parameters ask for."""
     network = estimator._network
+    sizes = estimator._layer_sizes(n_features, n_outputs)
     wanted = (
-        estimator._layer_sizes(n_features, n_outputs),
-        get_activation(estimator.activation),
+        sizes,
+        _one_or_each(estimator._hidden_activations(len(sizes) - 2)),
         estimator._output_activation(),
         estimator._tied_weights(),
     )
-    fitted = (network.layer_sizes, network.hidden, network.output, network.tied)
+    fitted = (
+        network.layer_sizes,
+        _one_or_each(network.hidden_activations),
+        network.output,
+        network.tied,
+    )
     if wanted != fitted:
         raise ValueError(
             "warm_start and partial_fit continue the fitted network, with "
@@ -190,6 +195,13 @@ def check_architecture(estimator, n_features, n_outputs):
             f"{wanted[2]!r}, tied weights {wanted[3]}. Restore "
             "those parameters, or fit from scratch with warm_start=False."
         )
+
+
+def _one_or_each(activations):
+    """The hidden layers' activations: the one they all share, or the list."""
+    if activations and all(a == activations[0] for a in activations):
+        return activations[0]
+    return activations
 
 
 def check_weight_decay(weight_decay, weights):

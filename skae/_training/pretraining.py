@@ -20,16 +20,18 @@ from skae._math.objective import Objective
 from skae._training.corruption import Corruption
 from skae._training.trainable import TrainableNetwork
 
-# the estimator's settings a stage trains with (the architecture, the
-# initialisation and warm starts are the stage's own)
+# the estimator's settings a stage trains with (the architecture, its
+# activation, the initialisation and warm starts are the stage's own; a stage
+# never drops units)
 _SHARED_SETTINGS = (
-    "activation",
     "solver",
     "weight_decay",
     "batch_size",
     "learning_rate",
     "learning_rate_init",
     "power_t",
+    "lr_period",
+    "lr_step_factor",
     "max_iter",
     "shuffle",
     "tol",
@@ -95,6 +97,8 @@ class LayerAutoEncoder(TrainableNetwork):
         layer.warm_start = False
         layer.init = "random"  # a stage starts from Glorot's draw
         layer.width = estimator._network.layer_sizes[stage.layer + 1]
+        # the deep network's activation of the layer the stage's encoder is
+        layer.activation = estimator._network.activation(stage.layer)
         layer.stage = stage
         layer.tied = stage.mirror is not None and estimator._tied_weights()
         layer.corruption, layer.corruption_level = (
@@ -237,7 +241,8 @@ def stages_of(estimator):
             Stage(
                 layer,
                 None,
-                network.activation(layer) if layer else Identity(),
+                # what made the stage's input: the layer below's activation
+                network.activation(layer - 1) if layer else Identity(),
                 "squared_error",
             )
             for layer in range(network.n_layers - 1)

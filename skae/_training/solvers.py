@@ -5,6 +5,7 @@
 from scipy.optimize import minimize
 
 from skae._math.array_api import ops_for, reused_or_empty_like
+from skae._training.schedules import EPOCH_SCHEDULES, epoch_learning_rate
 
 
 class SGD:
@@ -18,10 +19,13 @@ class SGD:
     ----------
     learning_rate_init : float
         Initial step size ``eta``.
-    schedule : {"constant", "invscaling", "adaptive"}, default="constant"
+    schedule : {"constant", "invscaling", "adaptive", "cosine", "step"}, \
+            default="constant"
         ``"invscaling"`` sets ``eta = learning_rate_init / (t + 1) ** power_t``
         after each epoch, ``t`` the number of samples seen; ``"adaptive"``
-        lets the training loop divide ``eta`` by 5 through :meth:`decay`.
+        lets the training loop divide ``eta`` by 5 through :meth:`decay`;
+        ``"cosine"`` and ``"step"`` follow the epochs completed (see
+        :mod:`skae._training.schedules`).
     power_t : float, default=0.5
         Exponent of ``"invscaling"``.
     momentum : float, default=0.9
@@ -33,6 +37,9 @@ class SGD:
         Velocity and schedule counters carried over from an earlier optimizer;
         the step size is derived from them and ``learning_rate_init``, so a
         changed ``learning_rate_init`` applies from the next step.
+    lr_period, lr_step_factor, max_iter : int or None, float, int or None
+        The period, the factor and the default period's ``max_iter`` of the
+        ``"cosine"`` and ``"step"`` schedules.
     """
 
     squares_gradient = False  # no square of the gradient is ever formed
@@ -45,6 +52,10 @@ class SGD:
         momentum=0.9,
         nesterov=True,
         state=None,
+        *,
+        lr_period=None,
+        lr_step_factor=0.1,
+        max_iter=None,
     ):
         # Python floats keep float32 arithmetic in float32
         self.learning_rate_init = float(learning_rate_init)
@@ -52,11 +63,26 @@ class SGD:
         self.power_t = float(power_t)
         self.momentum = float(momentum)
         self.nesterov = nesterov
-        self.state = dict(state or {"velocity": None, "samples_seen": 0, "decays": 0})
+        self.lr_period = lr_period
+        self.lr_step_factor = float(lr_step_factor)
+        self.max_iter = max_iter
+        self.state = dict(
+            state or {"velocity": None, "samples_seen": 0, "decays": 0, "epochs": 0}
+        )
+        self.state.setdefault("epochs", 0)  # a state pickled before the counter
 
     @property
     def learning_rate(self):
         """Current step size ``eta`` of the schedule."""
+        if self.schedule in EPOCH_SCHEDULES:
+            return epoch_learning_rate(
+                self.schedule,
+                self.learning_rate_init,
+                self.state["epochs"],
+                self.lr_period,
+                self.lr_step_factor,
+                self.max_iter,
+            )
         if self.schedule == "invscaling":
             return (
                 self.learning_rate_init
@@ -86,8 +112,10 @@ class SGD:
             ops.axpy(1.0, velocity, theta)
 
     def end_epoch(self, samples_seen):
-        """Record the samples seen, which the ``"invscaling"`` schedule reads."""
+        """Record the samples seen (``"invscaling"``) and count the epoch
+        (``"cosine"``, ``"step"``)."""
         self.state["samples_seen"] = samples_seen
+        self.state["epochs"] += 1
 
     def decay(self):
         """Divide the step size by 5 (``"adaptive"``); False once it is below 1e-6."""
@@ -109,23 +137,57 @@ class Adam:
     epsilon : float
         Added to the root of the second moment for stability.
     state : dict, default=None
-        Moments and step count carried over from an earlier optimizer.
+        Moments, step count and epoch count carried over from an earlier
+        optimizer.
+    schedule : str, default="constant"
+        ``"cosine"`` and ``"step"`` set ``eta`` from the epochs completed (see
+        :mod:`skae._training.schedules`); scikit-learn's schedules
+        ("constant", "invscaling", "adaptive") are ignored, as scikit-learn's
+        Adam ignores them: ``eta`` stays ``learning_rate_init``.
+    lr_period, lr_step_factor, max_iter : int or None, float, int or None
+        The period, the factor and the default period's ``max_iter`` of the
+        ``"cosine"`` and ``"step"`` schedules.
     """
 
     squares_gradient = True  # the second moment holds the squared gradient
 
     def __init__(
-        self, learning_rate_init, beta_1=0.9, beta_2=0.999, epsilon=1e-8, state=None
+        self,
+        learning_rate_init,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        state=None,
+        *,
+        schedule="constant",
+        lr_period=None,
+        lr_step_factor=0.1,
+        max_iter=None,
     ):
         self.learning_rate_init = float(learning_rate_init)
         self.beta_1 = float(beta_1)
         self.beta_2 = float(beta_2)
         self.epsilon = float(epsilon)
-        self.state = dict(state or {"m": None, "v": None, "t": 0})
+        self.schedule = schedule
+        self.lr_period = lr_period
+        self.lr_step_factor = float(lr_step_factor)
+        self.max_iter = max_iter
+        self.state = dict(state or {"m": None, "v": None, "t": 0, "epochs": 0})
+        self.state.setdefault("epochs", 0)  # a state pickled before the counter
 
     @property
     def learning_rate(self):
-        """Step size ``eta`` (Adam adapts per parameter, not through a schedule)."""
+        """Step size ``eta`` before the bias correction: ``learning_rate_init``,
+        or the ``"cosine"`` or ``"step"`` schedule's."""
+        if self.schedule in EPOCH_SCHEDULES:
+            return epoch_learning_rate(
+                self.schedule,
+                self.learning_rate_init,
+                self.state["epochs"],
+                self.lr_period,
+                self.lr_step_factor,
+                self.max_iter,
+            )
         return self.learning_rate_init
 
     def step(self, theta, gradient):
@@ -143,15 +205,14 @@ class Adam:
         ops.axpy(1 - self.beta_1, gradient, m)
         v *= self.beta_2
         ops.axpy(1 - self.beta_2, ops.square(gradient, out=scratch), v)
-        eta = (
-            self.learning_rate_init * (1 - self.beta_2**t) ** 0.5 / (1 - self.beta_1**t)
-        )
+        eta = self.learning_rate * (1 - self.beta_2**t) ** 0.5 / (1 - self.beta_1**t)
         scratch = ops.sqrt(v, out=scratch)
         scratch += self.epsilon
         ops.axpy(-eta, ops.divide(m, scratch, out=scratch), theta)
 
     def end_epoch(self, samples_seen):
-        """Adam has no schedule; nothing to do."""
+        """Count the epoch (``"cosine"``, ``"step"``)."""
+        self.state["epochs"] += 1
 
     def decay(self):
         """Adam has no adaptive schedule: always False."""

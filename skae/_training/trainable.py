@@ -17,6 +17,7 @@ from sklearn.utils import check_random_state
 
 from skae._math.activations import get_activation
 from skae._math.array_api import ops_for
+from skae._math.dropout import DropoutMasks
 from skae._math.losses import LOSSES
 from skae._math.namespaces import (
     is_array,
@@ -91,6 +92,17 @@ class TrainableNetwork(CallbackSupportMixin, metaclass=ABCMeta):
         """The ``GaussianKL`` term on the stochastic layer, or None (hook)."""
         return None
 
+    def _hidden_activations(self, n_hidden):
+        """The activation (a name or an object) of each of the network's
+        ``n_hidden`` hidden layers, bottom first (hook; by default
+        ``activation`` for all)."""
+        return [self.activation] * n_hidden
+
+    def _dropout_rates(self, n_hidden):
+        """``{index of a hidden layer's activations: rate}`` of the layers
+        training drops, out of ``n_hidden``; empty for none (hook)."""
+        return {}
+
     def _check_setup(self, T):
         """Raise ValueError if loss, activations and targets do not fit (hook)."""
 
@@ -153,7 +165,10 @@ class TrainableNetwork(CallbackSupportMixin, metaclass=ABCMeta):
         """The objective of the current parameters (read at every fit call),
         computed in chunks of scikit-learn's ``working_memory``."""
         sparsity, sparse_layer = self._sparsity() or (None, None)
-        noise = None
+        noise = dropout = None
+        rates = self._dropout_rates(self._network.n_layers - 1)
+        if rates:  # masks from the estimator's own stream of draws
+            dropout = DropoutMasks(rates, self._random_state)
         if self._network.stochastic is not None:
             # L-BFGS needs a deterministic J: one stream of noise, restarted
             # at every evaluation; the stochastic solvers draw afresh each step
@@ -168,6 +183,7 @@ class TrainableNetwork(CallbackSupportMixin, metaclass=ABCMeta):
             chunk_rows=chunk_rows(self._network, self._theta.dtype),
             latent_kl=self._latent_kl(),
             latent_noise=noise,
+            dropout=dropout,
         )
 
     def _initialize(self, X, n_outputs):
@@ -176,11 +192,15 @@ class TrainableNetwork(CallbackSupportMixin, metaclass=ABCMeta):
         n_samples, n_features = X.shape
         dtype = numpy_dtype(X.dtype)
         self._random_state = check_random_state(self.random_state)
+        sizes = self._layer_sizes(n_features, n_outputs)
         network = Network(
-            self._layer_sizes(n_features, n_outputs),
-            # the fitted network owns its activation: setting the estimator's
-            # activation object's parameters later changes nothing fitted
-            copy.deepcopy(get_activation(self.activation)),
+            sizes,
+            # the fitted network owns its activations: setting the estimator's
+            # activation objects' parameters later changes nothing fitted
+            [
+                copy.deepcopy(get_activation(activation))
+                for activation in self._hidden_activations(len(sizes) - 2)
+            ],
             self._output_activation(),
             tied=self._tied_weights(),
             stochastic=self._stochastic_layer(),
@@ -221,9 +241,21 @@ class TrainableNetwork(CallbackSupportMixin, metaclass=ABCMeta):
                 key: to_namespace_of(value, self._theta) if is_array(value) else value
                 for key, value in state.items()
             }
+        # the "cosine" and "step" schedules of both solvers
+        schedule = {
+            "lr_period": self.lr_period,
+            "lr_step_factor": self.lr_step_factor,
+            "max_iter": self.max_iter,
+        }
         if kind is Adam:
             return Adam(
-                self.learning_rate_init, self.beta_1, self.beta_2, self.epsilon, state
+                self.learning_rate_init,
+                self.beta_1,
+                self.beta_2,
+                self.epsilon,
+                state,
+                schedule=self.learning_rate,
+                **schedule,
             )
         return SGD(
             self.learning_rate_init,
@@ -232,6 +264,7 @@ class TrainableNetwork(CallbackSupportMixin, metaclass=ABCMeta):
             self.momentum,
             self.nesterovs_momentum,
             state,
+            **schedule,
         )
 
     def _batch_size(self, n_samples, warn=True):
@@ -298,7 +331,7 @@ class TrainableNetwork(CallbackSupportMixin, metaclass=ABCMeta):
             X_val, T_val = rows_sliceable(*validation[:2])
             # scored with one fixed draw of the noise: comparable epoch to epoch
             validation = Validation(
-                X_val, T_val, validation[2], objective.with_fixed_noise()
+                X_val, T_val, validation[2], objective.for_scoring()
             )
             if self.validation_scores_ is None:
                 # from the first fit, or a warm start that adds validation
