@@ -328,6 +328,33 @@ def test_a_fit_in_a_namespace_is_the_numpy_fit(
     assert float(estimator.score(*data_xp)) == pytest.approx(expected_score, rel=rel)
 
 
+@pytest.mark.parametrize("namespace", NAMESPACES)
+def test_dropout_and_per_layer_activations_in_a_namespace_are_numpys(
+    namespace, digits01, dispatch
+):
+    # the masks are drawn by NumPy and moved: the same fit everywhere
+    xp = NAMESPACES[namespace]
+    X = digits01[:80]
+    make = _six_iterations(
+        AutoEncoder,
+        n_components=4,
+        hidden_layer_sizes=(12,),
+        activation=("relu", "sigmoid"),
+        dropout=(0.3, 0.2),
+    )
+    with sklearn.config_context(array_api_dispatch=False), warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        reference = make("adam").fit(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        estimator = make("adam").fit(xp.asarray(X))
+    assert type(estimator._theta) is not np.ndarray
+    assert_allclose(
+        np.asarray(estimator._theta), reference._theta, rtol=1e-9, atol=1e-13
+    )
+    assert estimator.loss_curve_ == pytest.approx(reference.loss_curve_, rel=1e-10)
+
+
 @pytest.mark.parametrize("kind", ["regressor", "autoencoder"])
 def test_float32_partial_fit_and_validation_sets_stay_in_the_namespace(
     kind, digits01, dispatch

@@ -153,6 +153,31 @@ def test_a_two_output_regressor(activation, dtype, digits):
     assert_allclose(got, reg.predict(X), **TOLERANCE[dtype])
 
 
+def test_a_network_of_mixed_activations_trained_with_dropout(digits):
+    X, y = digits
+    X = X[:300]
+    reg = MLPRegressorGD(
+        hidden_layer_sizes=(10, 6),
+        activation=("tanh", PReLU(alpha=0.2)),
+        dropout=0.3,
+        max_iter=20,
+        random_state=0,
+    ).fit(X, y[:300])
+    (got,) = run(skae.onnx.to_onnx(reg, X), X)
+    assert_allclose(got.ravel(), reg.predict(X), **TOLERANCE[np.float64])
+    ae = AutoEncoder(
+        n_components=4,
+        hidden_layer_sizes=(12,),
+        activation=("relu", "sigmoid"),
+        dropout=0.2,
+        solver="adam",
+        max_iter=15,
+        random_state=0,
+    ).fit(X)
+    (got,) = run(skae.onnx.to_onnx(ae, X, method="reconstruct"), X)
+    assert_allclose(got, _expected(ae, "reconstruct", X), **TOLERANCE[np.float64])
+
+
 def test_a_one_output_regressor_gives_a_column(digits):
     X, y = digits
     X = X.astype(np.float32)
