@@ -13,16 +13,19 @@ __version__ = "0.1.0"
 # scikit-learn's import until an estimator is asked for
 _DEFINED_IN = {
     "AutoEncoder": "skae._estimators.autoencoder",
+    "Checkpoint": "skae._training.checkpoint",
     "MLPClassifierGD": "skae._estimators.classifier",
     "MLPRegressorGD": "skae._estimators.mlp",
     "ReconstructionOutlierDetector": "skae._applications.outlier",
     "SparseAutoEncoder": "skae._estimators.sparse_autoencoder",
     "VariationalAutoEncoder": "skae._estimators.variational_autoencoder",
+    "lr_range_test": "skae._applications.lr_range_test",
     "reconstruction_scorer": "skae._applications.scoring",
 }
 
 __all__ = [
     "AutoEncoder",
+    "Checkpoint",
     "DivergenceError",
     "MLPClassifierGD",
     "MLPRegressorGD",
@@ -30,6 +33,7 @@ __all__ = [
     "SparseAutoEncoder",
     "VariationalAutoEncoder",
     "__version__",
+    "lr_range_test",
     "reconstruction_scorer",
 ]
 

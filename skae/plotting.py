@@ -1,4 +1,5 @@
-"""Pictures of what a network learned: first-layer weights as a grid of images."""
+"""Pictures of what a network learned: first-layer weights as a grid of
+images; and of the learning-rate range test: the losses against the rates."""
 
 # License: BSD-3-Clause
 
@@ -8,7 +9,7 @@ import numpy as np
 
 from skae._math.namespaces import to_numpy
 
-__all__ = ["plot_filters"]
+__all__ = ["plot_filters", "plot_lr_range_test"]
 
 
 def plot_filters(estimator, image_shape=None, n_cols=None, ax=None, cmap="gray"):
@@ -101,3 +102,82 @@ def _tile(weights, image_shape, n_cols, gap=1):
         image = weights[:, unit].reshape(image_shape) / scale[unit]
         grid[top : top + height, left : left + width] = image
     return grid
+
+
+def plot_lr_range_test(result, ax=None):
+    """Draw the losses of a learning-rate range test against the rates.
+
+    The raw losses of the steps (thin) and their smoothed values (thick)
+    against the learning rate on a log scale, and a dashed vertical line at
+    the suggested rate. The y axis spans the losses up to the lowest smoothed
+    loss, so that an explosion at the end does not flatten the curve.
+
+    Parameters
+    ----------
+    result : Bunch
+        What :func:`skae.lr_range_test` returns.
+    ax : matplotlib Axes, default=None
+        Axes to draw in; by default a new figure.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+        The axes holding the curves: ``ax.lines`` are the raw losses, the
+        smoothed losses and the suggested rate's line, in that order.
+
+    Raises
+    ------
+    ImportError
+        If matplotlib is not installed (it is needed only here).
+
+    See Also
+    --------
+    skae.lr_range_test : Run the test.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_friedman1
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from skae import MLPRegressorGD, lr_range_test
+    >>> from skae.plotting import plot_lr_range_test
+    >>> X, y = make_friedman1(n_samples=400, random_state=0)
+    >>> X = StandardScaler().fit_transform(X)
+    >>> result = lr_range_test(MLPRegressorGD(), X, y, n_steps=50, random_state=0)
+    >>> ax = plot_lr_range_test(result)
+    >>> ax.get_xscale()
+    'log'
+    """
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError as error:
+        raise ImportError(
+            "plot_lr_range_test needs matplotlib, which skae does not install: "
+            "pip install matplotlib"
+        ) from error
+
+    rates = np.asarray(result.learning_rates)
+    losses = np.asarray(result.losses)
+    smoothed = np.asarray(result.smoothed_losses)
+    suggested = result.suggested_learning_rate
+    if ax is None:
+        _, ax = plt.subplots()
+    ax.plot(rates, losses, color="0.6", linewidth=0.8, label="loss of each step")
+    ax.plot(rates, smoothed, color="C0", linewidth=2, label="smoothed loss")
+    ax.axvline(
+        suggested,
+        color="C3",
+        linestyle="--",
+        label=f"suggested learning_rate_init = {suggested:.3g}",
+    )
+    ax.set_xscale("log")
+    # the losses up to the lowest smoothed one: the explosion may leave the axes
+    shown = losses[: int(np.argmin(smoothed)) + 1]
+    low = min(shown.min(), smoothed.min())
+    high = max(shown.max(), smoothed[: len(shown)].max())
+    margin = 0.05 * (high - low) or 0.05 * abs(high) or 1.0
+    ax.set_ylim(low - margin, high + margin)
+    ax.set_xlabel("learning rate")
+    ax.set_ylabel("objective J of the mini-batch")
+    ax.set_title("Learning-rate range test")
+    ax.legend()
+    return ax

@@ -41,6 +41,11 @@ def _public_names():
         if name != "ACTIVATIONS":  # a dict: its docstring is dict's
             yield f"skae.activations.{name}"
     yield "skae.plotting.plot_filters"
+    yield "skae.Checkpoint"
+    for method in ["load", "setup", "teardown", "on_fit_task_begin", "on_fit_task_end"]:
+        yield f"skae.Checkpoint.{method}"
+    yield "skae.plotting.plot_lr_range_test"
+    yield "skae.lr_range_test"
     yield "skae.onnx.to_onnx"
     yield "skae.activations.Activation.forward"
     yield "skae.activations.Activation.derivative"

@@ -401,6 +401,17 @@ class VariationalAutoEncoder(BaseAutoEncoder):
         p, eps = self._code_layer, self._score_eps
         kl = GaussianKL(1.0)
         out = None
+        # a variance past the dtype's range (a fit with beta = 0 leaves it
+        # free) makes the KL infinite: a score of -inf, not NumPy's warning
+        with ops.errstate(over="ignore", invalid="ignore"):
+            out = self._chunked_sample_losses(X, loss, kl, p, eps)
+        # a reconstruction that overflowed (inf - inf in a layer) is NaN: it
+        # is infinitely bad, never a middling score
+        return ops.put_where(out, float("inf"), ops.isnan(out))
+
+    def _chunked_sample_losses(self, X, loss, kl, p, eps):
+        ops = ops_for(self._theta)
+        out = None
         for rows, H in self._forward_chunks(X, stop=p):
             X_rows = X[rows, :] if rows.stop - rows.start < X.shape[0] else X
             losses = kl.sample_values(H)
@@ -416,9 +427,7 @@ class VariationalAutoEncoder(BaseAutoEncoder):
                     break
                 out = ops.empty_for((X.shape[0],), losses)
             out[rows] = losses
-        # a reconstruction that overflowed (inf - inf in a layer) is NaN: it
-        # is infinitely bad, never a middling score
-        return ops.put_where(out, float("inf"), ops.isnan(out))
+        return out
 
     def score_samples(self, X):
         """Return the evidence lower bound (ELBO) of each sample.
@@ -439,7 +448,10 @@ class VariationalAutoEncoder(BaseAutoEncoder):
         Returns
         -------
         scores : ndarray of shape (n_samples,)
-            Higher is better.
+            Higher is better; ``-inf`` where the ELBO is not finite in the
+            dtype (a posterior variance past its range, which a fit with
+            ``beta=0`` leaves unconstrained, or a reconstruction that
+            overflows).
         """
         return -self._sample_losses(self._validate_input(X, method="score_samples"))
 
