@@ -145,11 +145,9 @@ class TrainingRun(AbnormalEndings):
             start = time.perf_counter()
             loss, terms = self._run_epoch(optimizer, gradient)
             stop = self._end_iteration(loss, start, optimizer=optimizer, terms=terms)
-            if self.fit_tasks.stop_requested or (stop and not optimizer.decay()):
+            if self.fit_tasks.stop_requested or stop:
                 converged = True
                 break
-            if stop:
-                est._no_improvement_count = 0
         if not (converged or self.incremental):
             self._warn_not_converged("max_iter")
 
@@ -299,9 +297,11 @@ class TrainingRun(AbnormalEndings):
 
         Training stops when ``loss`` has not improved by at least ``tol``
         times ``max(|best loss|, 1)`` (or, with early stopping, the validation
-        score by ``tol``) for ``n_iter_no_change`` consecutive iterations.
-        ``terms`` are J's parts the estimator records beside it (a dict of
-        the ``_loss_terms``).
+        score by ``tol``) for ``n_iter_no_change`` consecutive iterations,
+        unless the stochastic solver can divide its step instead
+        (``learning_rate="adaptive"``), which restarts the count within the
+        commit. ``terms`` are J's parts the estimator records beside it (a
+        dict of the ``_loss_terms``).
 
         The validation set is scored first; then the whole iteration is
         recorded, ``n_iter_`` last, with no check for Ctrl-C in between (see
@@ -340,6 +340,14 @@ class TrainingRun(AbnormalEndings):
         est.loss_ = loss
         est.best_loss_ = min(est.best_loss_, loss)
         est._no_improvement_count = 0 if improved else est._no_improvement_count + 1
+        stop = est._no_improvement_count >= est.n_iter_no_change
+        if stop and optimizer is not None and optimizer.decay():
+            # learning_rate="adaptive": the step is divided and the count
+            # starts again, as part of this iteration's record, so that what
+            # the callbacks see (a checkpoint) and what an interrupt keeps is
+            # the state the next iteration starts from
+            est._no_improvement_count = 0
+            stop = False
         if optimizer is None:  # L-BFGS: a new array each iteration
             self.recorded_theta = theta
         else:  # the stochastic solvers update theta and their state in place
@@ -358,7 +366,7 @@ class TrainingRun(AbnormalEndings):
         self.fit_tasks.end_iteration()  # callbacks: a task per iteration
         if self.interrupts.requested:
             raise KeyboardInterrupt
-        return est._no_improvement_count >= est.n_iter_no_change
+        return stop
 
     # A score that moves in steps, such as accuracy on a few rows, saturates:
     # once it is 1, no later epoch beats it, and the early parameters that
