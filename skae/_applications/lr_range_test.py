@@ -107,8 +107,9 @@ def lr_range_test(
 
     Returns
     -------
-    result : :class:`~sklearn.utils.Bunch`
-        With the keys:
+    result : Bunch
+        A scikit-learn ``Bunch`` (a dict whose keys are attributes too),
+        with the keys:
 
         - ``learning_rates``: ndarray of shape (n_taken,), the rate of each
           step taken (``n_taken <= n_steps``);
