@@ -23,6 +23,7 @@ from skae import (
     SparseAutoEncoder,
     VariationalAutoEncoder,
 )
+from skae._training.schedules import EPOCH_SCHEDULES, EpochSchedule
 from skae._training.solvers import SGD, Adam
 
 ESTIMATORS = [
@@ -55,9 +56,30 @@ def expected_rate(schedule, eta0, e, lr_period, lr_step_factor, max_iter):
     return step_rate(eta0, e, period, lr_step_factor)
 
 
+def _epoch_schedule(schedule, lr_period, lr_step_factor, max_iter):
+    """The solvers' schedule object, as the estimators build it."""
+    if schedule not in EPOCH_SCHEDULES:
+        return None
+    return EpochSchedule(schedule, lr_period, lr_step_factor, max_iter)
+
+
+def make_sgd(
+    eta, schedule, lr_period=None, lr_step_factor=0.1, max_iter=None, **kwargs
+):
+    epoch_schedule = _epoch_schedule(schedule, lr_period, lr_step_factor, max_iter)
+    return SGD(eta, schedule, epoch_schedule=epoch_schedule, **kwargs)
+
+
+def make_adam(
+    eta, schedule="constant", lr_period=None, lr_step_factor=0.1, max_iter=None, **kw
+):
+    epoch_schedule = _epoch_schedule(schedule, lr_period, lr_step_factor, max_iter)
+    return Adam(eta, epoch_schedule=epoch_schedule, **kw)
+
+
 SOLVERS = {
-    "sgd": lambda **kw: SGD(0.05, kw.pop("schedule"), momentum=0.9, **kw),
-    "adam": lambda **kw: Adam(0.05, **kw),
+    "sgd": lambda **kw: make_sgd(0.05, kw.pop("schedule"), momentum=0.9, **kw),
+    "adam": lambda **kw: make_adam(0.05, **kw),
 }
 
 CASES = [
@@ -96,8 +118,8 @@ def test_solver_rate_is_the_closed_form_at_every_epoch(solver, case):
 
 
 def test_cosine_anneals_to_eta_min_and_restarts():
-    sgd = SGD(1.0, "cosine", max_iter=8)
-    restarting = SGD(1.0, "cosine", lr_period=8, max_iter=100)
+    sgd = make_sgd(1.0, "cosine", max_iter=8)
+    restarting = make_sgd(1.0, "cosine", lr_period=8, max_iter=100)
     one_cycle, cycles = [], []
     for _ in range(20):
         one_cycle.append(sgd.learning_rate)
@@ -115,7 +137,7 @@ def test_cosine_anneals_to_eta_min_and_restarts():
 
 
 def test_step_drops_by_the_factor_every_period():
-    optimizer = Adam(0.2, schedule="step", lr_step_factor=0.5, max_iter=30)
+    optimizer = make_adam(0.2, schedule="step", lr_step_factor=0.5, max_iter=30)
     rates = []
     for _ in range(30):
         rates.append(optimizer.learning_rate)
@@ -132,7 +154,7 @@ def test_adam_step_uses_the_scheduled_rate(schedule, rng):
     # one Adam step at epoch e is Adam's step with learning_rate_init = eta_e
     theta = rng.standard_normal(5)
     gradients = rng.standard_normal((2, 5))
-    scheduled = Adam(0.1, schedule=schedule, lr_period=2, max_iter=10)
+    scheduled = make_adam(0.1, schedule=schedule, lr_period=2, max_iter=10)
     scheduled.step(updated := theta.copy(), gradients[0])
     for _ in range(3):
         scheduled.end_epoch(0)
@@ -147,7 +169,7 @@ def test_adam_step_uses_the_scheduled_rate(schedule, rng):
 
 @pytest.mark.parametrize("schedule", ["invscaling", "adaptive"])
 def test_adam_still_ignores_scikit_learn_schedules(schedule):
-    optimizer = Adam(0.01, schedule=schedule, max_iter=10)
+    optimizer = make_adam(0.01, schedule=schedule, max_iter=10)
     optimizer.end_epoch(1000)
     assert optimizer.decay() is False
     assert optimizer.learning_rate == 0.01
@@ -169,9 +191,11 @@ def test_float32_stays_float32(solver, schedule, rng):
 def test_a_state_without_the_epoch_count_starts_it(kind):
     # a solver state saved before the schedules had no "epochs"
     old = {"velocity": None, "samples_seen": 40, "decays": 0}
+    make = make_sgd
     if kind is Adam:
         old = {"m": None, "v": None, "t": 3}
-    optimizer = kind(0.1, state=old, schedule="step", lr_period=1, max_iter=5)
+        make = make_adam
+    optimizer = make(0.1, "step", state=old, lr_period=1, max_iter=5)
     assert optimizer.learning_rate == 0.1
     optimizer.end_epoch(80)
     assert optimizer.learning_rate == pytest.approx(0.01, rel=1e-12)

@@ -82,3 +82,37 @@ def epoch_learning_rate(
         * (1 + math.cos(math.pi * position / period))
         / 2
     )
+
+
+class EpochSchedule:
+    """The "cosine" or "step" schedule of a solver: its step size after
+    ``epochs`` epochs (the count the solver keeps in its state).
+
+    Parameters
+    ----------
+    schedule : {"cosine", "step"}
+        The schedule.
+    lr_period : int or None
+        Period ``P`` in epochs; None for the default (:func:`epoch_period`).
+    lr_step_factor : float
+        Factor of each drop of "step".
+    max_iter : int
+        The estimator's ``max_iter``, for the default period.
+    """
+
+    def __init__(self, schedule, lr_period, lr_step_factor, max_iter):
+        self.schedule = schedule
+        self.lr_period = lr_period
+        self.lr_step_factor = float(lr_step_factor)
+        self.max_iter = max_iter
+
+    def learning_rate(self, learning_rate_init, epochs):
+        """``eta`` after ``epochs`` epochs, from ``eta0 = learning_rate_init``."""
+        return epoch_learning_rate(
+            self.schedule,
+            learning_rate_init,
+            epochs,
+            self.lr_period,
+            self.lr_step_factor,
+            self.max_iter,
+        )

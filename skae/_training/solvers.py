@@ -5,7 +5,6 @@
 from scipy.optimize import minimize
 
 from skae._math.array_api import ops_for, reused_or_empty_like
-from skae._training.schedules import EPOCH_SCHEDULES, epoch_learning_rate
 
 
 class SGD:
@@ -19,13 +18,11 @@ class SGD:
     ----------
     learning_rate_init : float
         Initial step size ``eta``.
-    schedule : {"constant", "invscaling", "adaptive", "cosine", "step"}, \
-            default="constant"
+    schedule : {"constant", "invscaling", "adaptive"}, default="constant"
         ``"invscaling"`` sets ``eta = learning_rate_init / (t + 1) ** power_t``
         after each epoch, ``t`` the number of samples seen; ``"adaptive"``
-        lets the training loop divide ``eta`` by 5 through :meth:`decay`;
-        ``"cosine"`` and ``"step"`` follow the epochs completed (see
-        :mod:`skae._training.schedules`).
+        lets the training loop divide ``eta`` by 5 through :meth:`decay`.
+        An ``epoch_schedule`` replaces it.
     power_t : float, default=0.5
         Exponent of ``"invscaling"``.
     momentum : float, default=0.9
@@ -37,9 +34,9 @@ class SGD:
         Velocity and schedule counters carried over from an earlier optimizer;
         the step size is derived from them and ``learning_rate_init``, so a
         changed ``learning_rate_init`` applies from the next step.
-    lr_period, lr_step_factor, max_iter : int or None, float, int or None
-        The period, the factor and the default period's ``max_iter`` of the
-        ``"cosine"`` and ``"step"`` schedules.
+    epoch_schedule : EpochSchedule, default=None
+        The ``"cosine"`` or ``"step"`` schedule, which sets ``eta`` from the
+        epochs completed (:mod:`skae._training.schedules`).
     """
 
     squares_gradient = False  # no square of the gradient is ever formed
@@ -52,10 +49,7 @@ class SGD:
         momentum=0.9,
         nesterov=True,
         state=None,
-        *,
-        lr_period=None,
-        lr_step_factor=0.1,
-        max_iter=None,
+        epoch_schedule=None,
     ):
         # Python floats keep float32 arithmetic in float32
         self.learning_rate_init = float(learning_rate_init)
@@ -63,9 +57,7 @@ class SGD:
         self.power_t = float(power_t)
         self.momentum = float(momentum)
         self.nesterov = nesterov
-        self.lr_period = lr_period
-        self.lr_step_factor = float(lr_step_factor)
-        self.max_iter = max_iter
+        self.epoch_schedule = epoch_schedule
         self.state = dict(
             state or {"velocity": None, "samples_seen": 0, "decays": 0, "epochs": 0}
         )
@@ -74,14 +66,9 @@ class SGD:
     @property
     def learning_rate(self):
         """Current step size ``eta`` of the schedule."""
-        if self.schedule in EPOCH_SCHEDULES:
-            return epoch_learning_rate(
-                self.schedule,
-                self.learning_rate_init,
-                self.state["epochs"],
-                self.lr_period,
-                self.lr_step_factor,
-                self.max_iter,
+        if self.epoch_schedule is not None:
+            return self.epoch_schedule.learning_rate(
+                self.learning_rate_init, self.state["epochs"]
             )
         if self.schedule == "invscaling":
             return (
@@ -139,14 +126,11 @@ class Adam:
     state : dict, default=None
         Moments, step count and epoch count carried over from an earlier
         optimizer.
-    schedule : str, default="constant"
-        ``"cosine"`` and ``"step"`` set ``eta`` from the epochs completed (see
-        :mod:`skae._training.schedules`); scikit-learn's schedules
-        ("constant", "invscaling", "adaptive") are ignored, as scikit-learn's
-        Adam ignores them: ``eta`` stays ``learning_rate_init``.
-    lr_period, lr_step_factor, max_iter : int or None, float, int or None
-        The period, the factor and the default period's ``max_iter`` of the
-        ``"cosine"`` and ``"step"`` schedules.
+    epoch_schedule : EpochSchedule, default=None
+        The ``"cosine"`` or ``"step"`` schedule, which sets ``eta`` from the
+        epochs completed (:mod:`skae._training.schedules`); without it ``eta``
+        stays ``learning_rate_init`` (scikit-learn's schedules are SGD's:
+        its Adam ignores them, as skae's does).
     """
 
     squares_gradient = True  # the second moment holds the squared gradient
@@ -158,20 +142,13 @@ class Adam:
         beta_2=0.999,
         epsilon=1e-8,
         state=None,
-        *,
-        schedule="constant",
-        lr_period=None,
-        lr_step_factor=0.1,
-        max_iter=None,
+        epoch_schedule=None,
     ):
         self.learning_rate_init = float(learning_rate_init)
         self.beta_1 = float(beta_1)
         self.beta_2 = float(beta_2)
         self.epsilon = float(epsilon)
-        self.schedule = schedule
-        self.lr_period = lr_period
-        self.lr_step_factor = float(lr_step_factor)
-        self.max_iter = max_iter
+        self.epoch_schedule = epoch_schedule
         self.state = dict(state or {"m": None, "v": None, "t": 0, "epochs": 0})
         self.state.setdefault("epochs", 0)  # a state pickled before the counter
 
@@ -179,14 +156,9 @@ class Adam:
     def learning_rate(self):
         """Step size ``eta`` before the bias correction: ``learning_rate_init``,
         or the ``"cosine"`` or ``"step"`` schedule's."""
-        if self.schedule in EPOCH_SCHEDULES:
-            return epoch_learning_rate(
-                self.schedule,
-                self.learning_rate_init,
-                self.state["epochs"],
-                self.lr_period,
-                self.lr_step_factor,
-                self.max_iter,
+        if self.epoch_schedule is not None:
+            return self.epoch_schedule.learning_rate(
+                self.learning_rate_init, self.state["epochs"]
             )
         return self.learning_rate_init
 

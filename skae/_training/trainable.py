@@ -35,6 +35,7 @@ from skae._training.callbacks import CallbackSupportMixin, FitTasks
 from skae._training.checks import check_architecture, check_memory, check_weight_decay
 from skae._training.interrupts import InterruptRequests
 from skae._training.run import TrainingRun
+from skae._training.schedules import EPOCH_SCHEDULES, EpochSchedule
 from skae._training.solvers import SGD, Adam
 from skae._training.threads import single_threaded_scipy_blas
 from skae._training.user_warnings import warn_user
@@ -241,12 +242,12 @@ class TrainableNetwork(CallbackSupportMixin, metaclass=ABCMeta):
                 key: to_namespace_of(value, self._theta) if is_array(value) else value
                 for key, value in state.items()
             }
-        # the "cosine" and "step" schedules of both solvers
-        schedule = {
-            "lr_period": self.lr_period,
-            "lr_step_factor": self.lr_step_factor,
-            "max_iter": self.max_iter,
-        }
+        # the "cosine" and "step" schedules, which both solvers follow
+        epoch_schedule = None
+        if self.learning_rate in EPOCH_SCHEDULES:
+            epoch_schedule = EpochSchedule(
+                self.learning_rate, self.lr_period, self.lr_step_factor, self.max_iter
+            )
         if kind is Adam:
             return Adam(
                 self.learning_rate_init,
@@ -254,8 +255,7 @@ class TrainableNetwork(CallbackSupportMixin, metaclass=ABCMeta):
                 self.beta_2,
                 self.epsilon,
                 state,
-                schedule=self.learning_rate,
-                **schedule,
+                epoch_schedule,
             )
         return SGD(
             self.learning_rate_init,
@@ -264,7 +264,7 @@ class TrainableNetwork(CallbackSupportMixin, metaclass=ABCMeta):
             self.momentum,
             self.nesterovs_momentum,
             state,
-            **schedule,
+            epoch_schedule,
         )
 
     def _batch_size(self, n_samples, warn=True):
