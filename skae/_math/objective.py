@@ -351,7 +351,7 @@ def chunk_rows(network, dtype, working_memory=None):
     (``sklearn.set_config(working_memory=...)``, 1024 MiB unless changed), as
     ``sklearn.metrics.pairwise_distances_chunked`` reads it. A row needs a
     logit, an error and a derivative per unit of every layer, and the output
-    and its delta (see :class:`~skae._math.network.Workspace`).
+    and its delta (see :class:`~skae._math.workspace.Workspace`).
     """
     if working_memory is None:
         working_memory = get_config()["working_memory"]
