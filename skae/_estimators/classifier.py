@@ -18,7 +18,6 @@ from skae._estimators.mlp_base import BaseMLP
 from skae._math.activations import Sigmoid, Softmax
 from skae._math.array_api import ops_for
 from skae._math.namespaces import to_namespace_of, to_numpy
-from skae._math.objective import chunk_rows
 from skae._training.checks import input_dtype, stochastic_solver
 
 
@@ -435,16 +434,11 @@ class MLPClassifierGD(ClassifierMixin, BaseMLP):
         the last hidden layer (the only array of all the rows is the result)."""
         network, theta = self._network, self._theta
         last = network.n_layers - 1
-        rows = chunk_rows(network, theta.dtype)
-        Z = None
-        for chunk, H in network.forward_chunks(theta, X, rows, stop=last):
-            _, Z_chunk = network.forward(theta, H, start=last)
-            if Z is None:
-                if chunk.stop >= X.shape[0]:
-                    return Z_chunk
-                Z = ops_for(Z_chunk).empty_for((X.shape[0], Z_chunk.shape[1]), Z_chunk)
-            Z[chunk, :] = Z_chunk
-        return Z
+
+        def logits(H):  # the output layer's pre-activations
+            return network.forward(theta, H, start=last)[1]
+
+        return self._forward(X, stop=last, then=logits)
 
     def predict_proba(self, X):
         """Probability of each class (of each label, for a multilabel target).

@@ -349,14 +349,12 @@ class VariationalAutoEncoder(BaseAutoEncoder):
             Means of ``q(z|x)``.
         """
         X = self._validate_input(X)
-        k, out = self._n_features_out, None
-        for rows, H in self._forward_chunks(X, stop=self._code_layer):
-            if out is None:
-                if rows.stop >= X.shape[0]:
-                    return ops_for(H).copy(H[:, :k])
-                out = ops_for(H).empty_for((X.shape[0], k), H)
-            out[rows, :] = H[:, :k]
-        return out
+        k = self._n_features_out
+
+        def means(H):  # a copy: the array of [mu | log sigma^2] is let go
+            return ops_for(H).copy(H[:, :k])
+
+        return self._forward(X, stop=self._code_layer, then=means)
 
     def sample(self, n_samples=1, random_state=None):
         """Generate data: the decoder's mean at draws ``z ~ N(0, I)`` of the prior.

@@ -240,18 +240,22 @@ class Network:
             activations, _ = self.forward(theta, part, start, stop)
             yield chunk, activations[-1]
 
-    def forward_chunked(self, theta, X, rows, start=0, stop=None):
+    def forward_chunked(self, theta, X, rows, start=0, stop=None, then=None):
         """Activations of layer ``stop`` (default: the output) for all of
         ``X``, computed ``rows`` rows at a time: the only array of all the
-        rows is the result."""
+        rows is the result. ``then``, if given, maps each chunk's
+        activations to the chunk of the result (a column slice, the next
+        layer's logits)."""
         chunks = self.forward_chunks(theta, X, rows, start, stop)
         chunk, A = next(chunks)
+        if then is not None:
+            A = then(A)
         if chunk.stop >= X.shape[0]:  # one chunk
             return A
         out = ops_for(A).empty_for((X.shape[0], A.shape[1]), A)
         out[chunk, :] = A
         for chunk, A in chunks:
-            out[chunk, :] = A
+            out[chunk, :] = A if then is None else then(A)
         return out
 
     def backward(

@@ -286,11 +286,12 @@ class TrainableNetwork(NetworkBuilding, CallbackSupportMixin, metaclass=ABCMeta)
     def _after_fit(self, X):
         """Set estimator-specific fitted attributes (hook)."""
 
-    def _forward(self, X, start=0, stop=None):
+    def _forward(self, X, start=0, stop=None, then=None):
         """Activations of layer ``stop`` (default: the output) for the input
-        ``X`` of layer ``start``, by chunks of ``working_memory``."""
+        ``X`` of layer ``start``, by chunks of ``working_memory``, each
+        mapped by ``then`` if given (see ``Network.forward_chunked``)."""
         rows = chunk_rows(self._network, self._theta.dtype)
-        return self._network.forward_chunked(self._theta, X, rows, start, stop)
+        return self._network.forward_chunked(self._theta, X, rows, start, stop, then)
 
     def _forward_chunks(self, X, start=0, stop=None):
         """Yield ``(rows, activations of layer stop)`` for chunks of the rows
