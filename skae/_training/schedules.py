@@ -34,56 +34,6 @@ EPOCH_SCHEDULES = ("cosine", "step")
 ETA_MIN_RATIO = 1e-3
 
 
-def epoch_period(schedule, lr_period, max_iter):
-    """The period ``P`` in epochs: ``lr_period``, else the default of ``schedule``
-    (``max_iter`` for "cosine", ``ceil(max_iter / 3)`` for "step")."""
-    if lr_period is not None:
-        return int(lr_period)
-    if schedule == "cosine":
-        return int(max_iter)
-    return max(1, math.ceil(max_iter / 3))
-
-
-def epoch_learning_rate(
-    schedule, learning_rate_init, epochs, lr_period, lr_step_factor, max_iter
-):
-    """Step size of the ``"cosine"`` or ``"step"`` schedule after ``epochs`` epochs.
-
-    Parameters
-    ----------
-    schedule : {"cosine", "step"}
-        The schedule.
-    learning_rate_init : float
-        ``eta0``, the step size of the first epoch (and after each restart).
-    epochs : int
-        ``e``, the epochs the solver has completed.
-    lr_period : int or None
-        Period ``P`` in epochs; None for the default (see :func:`epoch_period`),
-        which for "cosine" also means no restart.
-    lr_step_factor : float
-        Factor of each drop of "step".
-    max_iter : int
-        The estimator's ``max_iter``, for the default period.
-
-    Returns
-    -------
-    eta : float
-    """
-    period = epoch_period(schedule, lr_period, max_iter)
-    if schedule == "step":
-        return learning_rate_init * lr_step_factor ** (epochs // period)
-    if schedule != "cosine":
-        raise ValueError(f"Unknown epoch schedule {schedule!r}.")
-    position = epochs % period if lr_period is not None else min(epochs, period)
-    eta_min = ETA_MIN_RATIO * learning_rate_init
-    return (
-        eta_min
-        + (learning_rate_init - eta_min)
-        * (1 + math.cos(math.pi * position / period))
-        / 2
-    )
-
-
 class EpochSchedule:
     """The "cosine" or "step" schedule of a solver: its step size after
     ``epochs`` epochs (the count the solver keeps in its state).
@@ -93,26 +43,44 @@ class EpochSchedule:
     schedule : {"cosine", "step"}
         The schedule.
     lr_period : int or None
-        Period ``P`` in epochs; None for the default (:func:`epoch_period`).
+        Period ``P`` in epochs; None for the default, ``max_iter`` for
+        "cosine" (and no restart), ``ceil(max_iter / 3)`` for "step".
     lr_step_factor : float
         Factor of each drop of "step".
     max_iter : int
         The estimator's ``max_iter``, for the default period.
+
+    Attributes
+    ----------
+    period : int
+        ``P``, resolved from ``lr_period`` and ``max_iter``.
+    restarts : bool
+        Whether "cosine" restarts every ``P`` epochs (``lr_period`` given).
     """
 
     def __init__(self, schedule, lr_period, lr_step_factor, max_iter):
+        if schedule not in EPOCH_SCHEDULES:
+            raise ValueError(f"Unknown epoch schedule {schedule!r}.")
         self.schedule = schedule
-        self.lr_period = lr_period
         self.lr_step_factor = float(lr_step_factor)
-        self.max_iter = max_iter
+        self.restarts = lr_period is not None
+        if self.restarts:
+            self.period = int(lr_period)
+        elif schedule == "cosine":
+            self.period = int(max_iter)
+        else:
+            self.period = max(1, math.ceil(max_iter / 3))
 
     def learning_rate(self, learning_rate_init, epochs):
         """``eta`` after ``epochs`` epochs, from ``eta0 = learning_rate_init``."""
-        return epoch_learning_rate(
-            self.schedule,
-            learning_rate_init,
-            epochs,
-            self.lr_period,
-            self.lr_step_factor,
-            self.max_iter,
+        period = self.period
+        if self.schedule == "step":
+            return learning_rate_init * self.lr_step_factor ** (epochs // period)
+        position = epochs % period if self.restarts else min(epochs, period)
+        eta_min = ETA_MIN_RATIO * learning_rate_init
+        return (
+            eta_min
+            + (learning_rate_init - eta_min)
+            * (1 + math.cos(math.pi * position / period))
+            / 2
         )
