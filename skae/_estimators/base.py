@@ -224,9 +224,7 @@ class BaseNetwork(TrainableNetwork, BaseEstimator):
                     else f" (hidden layer {index + 1})"
                 )
                 raise InvalidParameterError(f"activation{where}: {error}") from error
-        if self._tied_weights() and [repr(a) for a in activations] != [
-            repr(a) for a in activations[::-1]
-        ]:
+        if self._tied_weights() and activations != activations[::-1]:
             raise InvalidParameterError(
                 "Tied weights share each encoder layer's weights with its mirror "
                 "decoder layer, so the activations must mirror too; got "
